@@ -1,0 +1,162 @@
+//! Recognising what a blob of evidence is.
+//!
+//! [`detect`] looks only at fixed headers and sizes; it does not validate.
+//! The platform parser that the result names does the real parsing and
+//! reports precise errors.
+
+use crate::error::{CogitoError, ErrorClass};
+
+/// Size of an AMD SEV-SNP ATTESTATION_REPORT (SNP ABI spec, Table 23).
+pub const SNP_REPORT_LEN: usize = 0x4A0;
+
+/// Offset of the SNP report inside an Azure HCL report ("HCLA" header).
+pub const HCL_SNP_REPORT_OFFSET: usize = 0x20;
+
+/// Evidence recognised from raw bytes; each variant borrows the bytes its
+/// platform parser needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence<'a> {
+    /// A raw AMD SEV-SNP attestation report (1184 bytes).
+    SnpReport(&'a [u8]),
+    /// An Azure confidential VM HCL report wrapping an SNP report; `report`
+    /// is the embedded SNP report and `hcl` the whole wrapper.
+    AzureHclSnp {
+        /// The embedded 1184-byte SNP report.
+        report: &'a [u8],
+        /// The whole HCL report.
+        hcl: &'a [u8],
+    },
+    /// An Intel TDX quote (version 4 or 5).
+    TdxQuote(&'a [u8]),
+    /// An Arm CCA attestation token (CBOR tag 399 or 907).
+    CcaToken(&'a [u8]),
+}
+
+impl Evidence<'_> {
+    /// A short name for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Evidence::SnpReport(_) => "AMD SEV-SNP attestation report",
+            Evidence::AzureHclSnp { .. } => "Azure HCL report with an AMD SEV-SNP report",
+            Evidence::TdxQuote(_) => "Intel TDX quote",
+            Evidence::CcaToken(_) => "Arm CCA attestation token",
+        }
+    }
+}
+
+/// The bytes are not any evidence cogito knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unrecognised evidence ({len} bytes): {hint}")]
+pub struct DetectError {
+    /// Input length.
+    pub len: usize,
+    /// What was looked for.
+    pub hint: &'static str,
+}
+
+impl CogitoError for DetectError {
+    fn code(&self) -> &'static str {
+        "evidence.unrecognised"
+    }
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
+    }
+}
+
+/// Recognises evidence by its header and size.
+///
+/// - Azure HCL: magic `HCLA` at offset 0 and room for an SNP report at 0x20
+///   whose SIGNATURE_ALGO field is plausible.
+/// - TDX: quote header version 4 or 5 with TEE type 0x81 at offset 4.
+/// - CCA: CBOR tag 399 (`d9 01 8f`) or 907 (`d9 03 8b`).
+/// - SNP: exactly 1184 bytes (the SNP parser judges the version).
+pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
+    if bytes.starts_with(b"HCLA") {
+        let end = HCL_SNP_REPORT_OFFSET + SNP_REPORT_LEN;
+        // The HCL report type lives in the runtime-data header that follows
+        // the hardware report (offset 0x4C0 + 8): 2 = SNP, 4 = TDX.
+        let report_type = bytes
+            .get(0x4C8..0x4CC)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        return match (bytes.get(HCL_SNP_REPORT_OFFSET..end), report_type) {
+            (Some(report), Some(2)) => Ok(Evidence::AzureHclSnp { report, hcl: bytes }),
+            _ => Err(DetectError {
+                len: bytes.len(),
+                hint: "Azure HCL report (HCLA) without an SNP report (only SNP-based HCL reports are supported)",
+            }),
+        };
+    }
+    if bytes.len() >= 8 {
+        let version = u16::from_le_bytes([bytes[0], bytes[1]]);
+        let tee_type = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        if (version == 4 || version == 5) && tee_type == 0x81 {
+            return Ok(Evidence::TdxQuote(bytes));
+        }
+    }
+    if bytes.starts_with(&[0xd9, 0x01, 0x8f]) || bytes.starts_with(&[0xd9, 0x03, 0x8b]) {
+        return Ok(Evidence::CcaToken(bytes));
+    }
+    if bytes.len() == SNP_REPORT_LEN {
+        return Ok(Evidence::SnpReport(bytes));
+    }
+    Err(DetectError {
+        len: bytes.len(),
+        hint: "expected a 1184-byte SEV-SNP report, an Azure HCL report, a TDX quote (v4/v5, TEE type 0x81) or a CCA token (CBOR tag 399/907)",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snp_by_size() {
+        let r = vec![0u8; SNP_REPORT_LEN];
+        assert!(matches!(detect(&r), Ok(Evidence::SnpReport(_))));
+    }
+
+    #[test]
+    fn tdx_by_header() {
+        let mut q = vec![0u8; 100];
+        q[0] = 4;
+        q[2] = 2;
+        q[4] = 0x81;
+        assert!(matches!(detect(&q), Ok(Evidence::TdxQuote(_))));
+    }
+
+    #[test]
+    fn cca_by_tag() {
+        assert!(matches!(
+            detect(&[0xd9, 0x01, 0x8f, 0xa2]),
+            Ok(Evidence::CcaToken(_))
+        ));
+        assert!(matches!(
+            detect(&[0xd9, 0x03, 0x8b, 0xa2]),
+            Ok(Evidence::CcaToken(_))
+        ));
+    }
+
+    #[test]
+    fn hcl_needs_snp_type() {
+        let mut h = vec![0u8; 0x4D4];
+        h[..4].copy_from_slice(b"HCLA");
+        assert!(detect(&h).is_err());
+        h[0x4C8] = 2;
+        match detect(&h) {
+            Ok(Evidence::AzureHclSnp { report, .. }) => assert_eq!(report.len(), SNP_REPORT_LEN),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_snp_is_unrecognised_with_length() {
+        let e = detect(&[0u8; 1183]).unwrap_err();
+        assert_eq!(e.len, 1183);
+        assert_eq!(e.code(), "evidence.unrecognised");
+    }
+
+    #[test]
+    fn empty_is_unrecognised() {
+        assert!(detect(&[]).is_err());
+    }
+}
