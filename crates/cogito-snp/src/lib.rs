@@ -1,1 +1,45 @@
+//! AMD SEV-SNP attestation report verification, without I/O.
+//!
+//! A verification is a pure function of the report bytes, the endorsement
+//! [`Collateral`] (VCEK/VLEK, optional chain and CRLs), the
+//! [`TrustAnchors`](cogito_core::TrustAnchors), a
+//! [`VerificationTime`](cogito_core::VerificationTime) and [`Options`]:
+//!
+//! ```no_run
+//! # use cogito_snp::*;
+//! # fn f(bytes: &[u8], collateral: &Collateral) -> Result<(), SnpError> {
+//! let anchors = builtin_anchors();
+//! let cache = VerifiedCache::default();
+//! let at = cogito_core::VerificationTime::parse_rfc3339("2025-01-01T00:00:00Z").unwrap();
+//! let verified = verify_report(bytes, collateral, anchors, at, &Options::default(), &cache)?;
+//! println!("{}", hex::encode(&verified.claims.launch_measurement));
+//! # Ok(()) }
+//! ```
+//!
+//! See [`verify_report`] for the exact steps.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+pub mod builtin;
+pub mod cache;
+pub mod cert;
+pub mod cert_table;
+pub mod claims;
+pub mod crl;
+pub mod crypto;
+pub mod error;
+pub mod hcl;
+pub mod report;
+pub mod tcb;
+pub mod verify;
+
+pub use builtin::builtin_anchors;
+pub use cache::VerifiedCache;
+pub use cert::VcekExtensions;
+pub use cert_table::{build_cert_table, parse_cert_table, CertTableEntry, CertTableKind};
+pub use claims::SnpClaims;
+pub use error::SnpError;
+pub use hcl::HclReport;
+pub use report::{Report, SigningKey, REPORT_LEN};
+pub use tcb::{TcbParts, TcbVersion};
+pub use verify::{verify_parsed, verify_report, Collateral, CollateralRequest, Options};

@@ -1,0 +1,134 @@
+//! AMD certificate revocation lists.
+//!
+//! AMD's KDS publishes one CRL per product and key family
+//! (`/vcek/v1/{product}/crl`, `/vlek/v1/{product}/crl`), signed by the ARK;
+//! it lists revoked ASK/ASVK serials. RFC 5280 §5 scopes a CRL to the
+//! certificates its issuer issued, so a CRL signed by the ARK revokes
+//! intermediates, and one signed by an ASK/ASVK (should AMD publish one)
+//! revokes VCEKs/VLEKs. cogito accepts both and applies each to the right
+//! certificate.
+
+use cogito_core::time::Window;
+use cogito_core::VerificationTime;
+use serde::Serialize;
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use crate::cert::{check_rsa_pss_sha384, check_window, rsa_public_key};
+use crate::crypto;
+use crate::error::SnpError;
+
+/// A CRL whose signature, issuer and validity were checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedCrl {
+    /// The issuer's subject, as text.
+    pub issuer: String,
+    /// thisUpdate … nextUpdate.
+    pub window: Window,
+    /// Revoked serial numbers, minimal big-endian bytes.
+    #[serde(skip)]
+    pub revoked: Vec<Vec<u8>>,
+    /// Number of revoked entries.
+    pub revoked_count: usize,
+}
+
+/// Strips leading zero bytes so that serials compare by value.
+pub fn normalize_serial(raw: &[u8]) -> &[u8] {
+    let first = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
+    &raw[first..]
+}
+
+/// Parses a DER CRL, returning its raw issuer name (for matching) with it.
+pub fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>, SnpError> {
+    let (rest, crl) =
+        CertificateRevocationList::from_der(der).map_err(|e| SnpError::MalformedCertificate {
+            which: "CRL".into(),
+            reason: e.to_string(),
+        })?;
+    if !rest.is_empty() {
+        return Err(SnpError::MalformedCertificate {
+            which: "CRL".into(),
+            reason: format!("{} bytes of trailing data after the CRL", rest.len()),
+        });
+    }
+    Ok(crl)
+}
+
+/// Verifies `crl` as issued by `issuer` and current at `at`: issuer name
+/// (RFC 5280 §6.3.3 (b)), signature algorithm and signature (§6.3.3 (f),
+/// (g)), and thisUpdate ≤ at ≤ nextUpdate (§6.3.3 (a)); a CRL without
+/// nextUpdate is refused because its freshness cannot be judged.
+pub fn verify_crl(
+    crl: &CertificateRevocationList<'_>,
+    issuer: &X509Certificate<'_>,
+    issuer_name: &str,
+    at: VerificationTime,
+) -> Result<CheckedCrl, SnpError> {
+    let which = format!("CRL of {issuer_name}");
+    if crl.issuer().as_raw() != issuer.subject().as_raw() {
+        return Err(SnpError::CertificateConstraint {
+            which,
+            reason: format!("issuer {} is not {}", crl.issuer(), issuer.subject()),
+        });
+    }
+    check_rsa_pss_sha384(&crl.signature_algorithm, &which)?;
+    check_rsa_pss_sha384(&crl.tbs_cert_list.signature, &which)?;
+    let key = rsa_public_key(issuer, issuer_name)?;
+    crypto::verify_rsa_pss_sha384(key, crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
+        .map_err(|_| SnpError::BadCertificateSignature {
+            which: which.clone(),
+            issuer: issuer_name.to_string(),
+        })?;
+    let next = crl.next_update().ok_or_else(|| SnpError::CertificateConstraint {
+        which: which.clone(),
+        reason: "has no nextUpdate, so its freshness cannot be judged".into(),
+    })?;
+    let window = Window {
+        not_before: VerificationTime::from_unix(crl.last_update().timestamp()),
+        not_after: VerificationTime::from_unix(next.timestamp()),
+    };
+    check_window(&window, &which, at)?;
+    let revoked: Vec<Vec<u8>> = crl
+        .iter_revoked_certificates()
+        .map(|r| normalize_serial(r.raw_serial()).to_vec())
+        .collect();
+    Ok(CheckedCrl {
+        issuer: issuer.subject().to_string(),
+        window,
+        revoked_count: revoked.len(),
+        revoked,
+    })
+}
+
+impl CheckedCrl {
+    /// Whether `raw_serial` is listed.
+    pub fn revokes(&self, raw_serial: &[u8]) -> bool {
+        let s = normalize_serial(raw_serial);
+        self.revoked.iter().any(|r| r == s)
+    }
+}
+
+/// SHA-256 of a CRL, for cache keys.
+pub fn crl_fingerprint(der: &[u8]) -> [u8; 32] {
+    crypto::sha256(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_compare_by_value() {
+        assert_eq!(normalize_serial(&[0, 0, 1, 2]), &[1, 2]);
+        assert_eq!(normalize_serial(&[0]), &[] as &[u8]);
+        assert_eq!(normalize_serial(&[]), &[] as &[u8]);
+    }
+
+    #[test]
+    fn garbage_crl_is_malformed() {
+        assert!(matches!(
+            parse_crl(&[0x30, 0x00]),
+            Err(SnpError::MalformedCertificate { .. })
+        ));
+    }
+}

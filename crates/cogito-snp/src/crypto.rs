@@ -1,0 +1,123 @@
+//! The signature and digest primitives cogito-snp needs, over one backend.
+//!
+//! aws-lc-rs is the default (its P-384 verification is several times faster
+//! than ring's); the `ring` feature selects ring instead. Both verify exactly
+//! the same algorithms: ECDSA P-384 with SHA-384 (reports) and RSASSA-PSS
+//! with SHA-384, MGF1-SHA-384 and a 48-byte salt (AMD certificates and CRLs).
+
+#[cfg(feature = "aws-lc")]
+use aws_lc_rs as backend;
+#[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+use ring as backend;
+
+#[cfg(not(any(feature = "aws-lc", feature = "ring")))]
+compile_error!("cogito-snp needs a crypto backend: enable feature `aws-lc` (default) or `ring`");
+
+use backend::digest;
+use backend::signature::{self, UnparsedPublicKey};
+
+/// The name of the backend in use, for diagnostics and benchmarks.
+pub const BACKEND: &str = if cfg!(feature = "aws-lc") {
+    "aws-lc-rs"
+} else {
+    "ring"
+};
+
+/// SHA-256.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = digest::digest(&digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// SHA-256 over several parts, as if concatenated.
+pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for p in parts {
+        // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
+        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// SHA-384.
+pub fn sha384(data: &[u8]) -> [u8; 48] {
+    let d = digest::digest(&digest::SHA384, data);
+    let mut out = [0u8; 48];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// SHA-512.
+pub fn sha512(data: &[u8]) -> [u8; 64] {
+    let d = digest::digest(&digest::SHA512, data);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Verifies an RSASSA-PSS signature with SHA-384, MGF1-SHA-384 and a salt
+/// the length of the digest (48 bytes), as AMD signs its certificates
+/// (AMD SEV-SNP ABI spec, "Certificates"; RFC 4055 §3.1). `public_key` is
+/// the PKCS#1 `RSAPublicKey` from the certificate's SubjectPublicKeyInfo.
+pub fn verify_rsa_pss_sha384(public_key: &[u8], message: &[u8], sig: &[u8]) -> Result<(), ()> {
+    UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA384, public_key)
+        .verify(message, sig)
+        .map_err(|_| ())
+}
+
+/// An ECDSA P-384 public key, parsed once so that repeated verifications
+/// with a cached VCEK do not pay for decoding and validating the point.
+pub struct P384Key {
+    #[cfg(feature = "aws-lc")]
+    parsed: signature::ParsedPublicKey,
+    #[cfg(not(feature = "aws-lc"))]
+    point: Vec<u8>,
+}
+
+impl std::fmt::Debug for P384Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("P384Key")
+    }
+}
+
+impl P384Key {
+    /// From an uncompressed SEC1 point (`04 ‖ X ‖ Y`, 97 bytes).
+    pub fn from_sec1(point: &[u8]) -> Result<Self, ()> {
+        if point.len() != 97 || point.first() != Some(&0x04) {
+            return Err(());
+        }
+        #[cfg(feature = "aws-lc")]
+        {
+            let parsed =
+                signature::ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
+                    .map_err(|_| ())?;
+            Ok(P384Key { parsed })
+        }
+        #[cfg(not(feature = "aws-lc"))]
+        {
+            Ok(P384Key {
+                point: point.to_vec(),
+            })
+        }
+    }
+
+    /// Verifies a fixed-width (`r ‖ s`, each 48 bytes big-endian) ECDSA
+    /// P-384 signature over SHA-384(`message`).
+    pub fn verify(&self, message: &[u8], fixed_sig: &[u8; 96]) -> Result<(), ()> {
+        #[cfg(feature = "aws-lc")]
+        {
+            self.parsed.verify_sig(message, fixed_sig).map_err(|_| ())
+        }
+        #[cfg(not(feature = "aws-lc"))]
+        {
+            UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, &self.point)
+                .verify(message, fixed_sig)
+                .map_err(|_| ())
+        }
+    }
+}
