@@ -1,0 +1,79 @@
+//! Errors while gathering collateral.
+
+use std::path::PathBuf;
+
+use cogito_core::{CogitoError, ErrorClass};
+use cogito_snp::SnpError;
+
+/// Why collateral could not be read or fetched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CollateralError {
+    /// A bundle file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A bundle file is not what its name says.
+    #[error("{path}: {reason}")]
+    BadFile {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The vendor service could not provide an object.
+    #[error("fetching {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong, with a hint.
+        reason: String,
+    },
+    /// Offline mode and the object is not in the cache.
+    #[error("offline: {url} is not in the cache at {cache}; run once with network access or supply it with --certs")]
+    NotCached {
+        /// The URL that would have been fetched.
+        url: String,
+        /// The cache directory.
+        cache: String,
+    },
+    /// The cache directory failed.
+    #[error("cache {path}: {source}")]
+    Cache {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The report itself prevents resolving collateral.
+    #[error(transparent)]
+    Snp(#[from] SnpError),
+}
+
+impl CogitoError for CollateralError {
+    fn code(&self) -> &'static str {
+        match self {
+            CollateralError::Io { .. } => "collateral.io",
+            CollateralError::BadFile { .. } => "collateral.bad_file",
+            CollateralError::Fetch { .. } => "collateral.fetch_failed",
+            CollateralError::NotCached { .. } => "collateral.not_cached",
+            CollateralError::Cache { .. } => "collateral.cache",
+            CollateralError::Snp(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            CollateralError::Io { .. } | CollateralError::BadFile { .. } => ErrorClass::BadInput,
+            CollateralError::Fetch { .. } | CollateralError::NotCached { .. } => {
+                ErrorClass::CollateralUnavailable
+            }
+            CollateralError::Cache { .. } => ErrorClass::Internal,
+            CollateralError::Snp(e) => e.class(),
+        }
+    }
+}
