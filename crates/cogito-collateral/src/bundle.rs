@@ -46,10 +46,11 @@ fn read_optional(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, CollateralEr
 }
 
 fn one_certificate(dir: &Path, name: &str, bytes: &[u8]) -> Result<Vec<u8>, CollateralError> {
-    let mut certs = certificates_from_pem_or_der(bytes).map_err(|reason| CollateralError::BadFile {
-        path: dir.join(name),
-        reason,
-    })?;
+    let mut certs =
+        certificates_from_pem_or_der(bytes).map_err(|reason| CollateralError::BadFile {
+            path: dir.join(name),
+            reason,
+        })?;
     if certs.len() != 1 {
         return Err(CollateralError::BadFile {
             path: dir.join(name),
@@ -72,7 +73,11 @@ fn crl_der(dir: &Path, name: &str, bytes: &[u8]) -> Result<Vec<u8>, CollateralEr
     let end = "-----END X509 CRL-----";
     let body = text
         .find(begin)
-        .and_then(|s| text[s + begin.len()..].find(end).map(|e| &text[s + begin.len()..s + begin.len() + e]))
+        .and_then(|s| {
+            text[s + begin.len()..]
+                .find(end)
+                .map(|e| &text[s + begin.len()..s + begin.len() + e])
+        })
         .ok_or_else(|| CollateralError::BadFile {
             path: dir.join(name),
             reason: "no PEM X509 CRL block".into(),
@@ -119,10 +124,11 @@ pub fn load_snp_bundle(dir: &Path) -> Result<Collateral, CollateralError> {
     let mut c = Collateral::default();
     for name in TABLES {
         if let Some(b) = read_optional(dir, name)? {
-            c.add_certificate_table(&b).map_err(|e| CollateralError::BadFile {
-                path: dir.join(name),
-                reason: e.to_string(),
-            })?;
+            c.add_certificate_table(&b)
+                .map_err(|e| CollateralError::BadFile {
+                    path: dir.join(name),
+                    reason: e.to_string(),
+                })?;
         }
     }
     for name in LEAF_VCEK {
@@ -139,10 +145,11 @@ pub fn load_snp_bundle(dir: &Path) -> Result<Collateral, CollateralError> {
     }
     for name in CHAIN {
         if let Some(b) = read_optional(dir, name)? {
-            let certs = certificates_from_pem_or_der(&b).map_err(|reason| CollateralError::BadFile {
-                path: dir.join(name),
-                reason,
-            })?;
+            let certs =
+                certificates_from_pem_or_der(&b).map_err(|reason| CollateralError::BadFile {
+                    path: dir.join(name),
+                    reason,
+                })?;
             for der in certs {
                 if !c.chain.contains(&der) {
                     c.chain.push(der);

@@ -78,7 +78,8 @@ impl DiskCache {
     /// Looks up the last answer for `url`. A reference whose object is
     /// missing or does not hash to its name counts as absent.
     pub fn get(&self, url: &str) -> Option<Cached> {
-        let r = std::fs::read_to_string(self.root.join("refs").join(sha256_hex(url.as_bytes()))).ok()?;
+        let r = std::fs::read_to_string(self.root.join("refs").join(sha256_hex(url.as_bytes())))
+            .ok()?;
         let mut first = r.lines().next()?.split(' ');
         let object = first.next()?;
         let fetched_at = first.next()?.parse().ok()?;
@@ -124,7 +125,10 @@ mod tests {
         assert_eq!(c.get("https://x/a").unwrap().bytes, b"hello");
         // Equal content is stored once.
         c.put("https://x/b", b"hello").unwrap();
-        assert_eq!(std::fs::read_dir(d.path().join("objects")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(d.path().join("objects")).unwrap().count(),
+            1
+        );
     }
 
     #[test]

@@ -121,22 +121,41 @@ impl KdsClient {
 
     /// The URL of the ASK/ASVK + ARK chain.
     pub fn cert_chain_url(&self, product: AmdProduct, kind: SigningKey) -> String {
-        format!("{}/{}/v1/{}/cert_chain", self.config.base_url, family(kind), product.as_str())
+        format!(
+            "{}/{}/v1/{}/cert_chain",
+            self.config.base_url,
+            family(kind),
+            product.as_str()
+        )
     }
 
     /// The URL of the CRL.
     pub fn crl_url(&self, product: AmdProduct, kind: SigningKey) -> String {
-        format!("{}/{}/v1/{}/crl", self.config.base_url, family(kind), product.as_str())
+        format!(
+            "{}/{}/v1/{}/crl",
+            self.config.base_url,
+            family(kind),
+            product.as_str()
+        )
     }
 
     /// The VCEK (DER) for a chip and TCB. Turin takes the first 8 bytes of
     /// the chip id; pass exactly what [`cogito_snp::CollateralRequest::Vcek`] says.
-    pub fn vcek(&self, product: AmdProduct, hw_id: &[u8], tcb: &TcbParts) -> Result<Vec<u8>, CollateralError> {
+    pub fn vcek(
+        &self,
+        product: AmdProduct,
+        hw_id: &[u8],
+        tcb: &TcbParts,
+    ) -> Result<Vec<u8>, CollateralError> {
         self.get_immutable(&self.vcek_url(product, hw_id, tcb))
     }
 
     /// The ASK/ASVK + ARK chain (PEM).
-    pub fn cert_chain(&self, product: AmdProduct, kind: SigningKey) -> Result<Vec<u8>, CollateralError> {
+    pub fn cert_chain(
+        &self,
+        product: AmdProduct,
+        kind: SigningKey,
+    ) -> Result<Vec<u8>, CollateralError> {
         self.get_immutable(&self.cert_chain_url(product, kind))
     }
 

@@ -54,7 +54,11 @@ pub fn resolve_snp(
     };
     for need in needs {
         match need {
-            CollateralRequest::Vcek { product, hw_id, tcb } => {
+            CollateralRequest::Vcek {
+                product,
+                hw_id,
+                tcb,
+            } => {
                 if collateral.vcek.is_none() && collateral.vlek.is_none() {
                     collateral.vcek = Some(kds.vcek(product, &hw_id, &tcb)?);
                 }

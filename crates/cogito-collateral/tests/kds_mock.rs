@@ -27,7 +27,9 @@ fn serve(script: Vec<(u16, Vec<u8>)>) -> (String, Arc<AtomicUsize>, Arc<Mutex<Ve
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
-            p.lock().unwrap().push(line.split(' ').nth(1).unwrap_or("").to_string());
+            p.lock()
+                .unwrap()
+                .push(line.split(' ').nth(1).unwrap_or("").to_string());
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
@@ -71,7 +73,11 @@ const TCB: TcbParts = TcbParts {
 
 #[test]
 fn retries_busy_answers_then_caches() {
-    let (base, count, paths) = serve(vec![(429, vec![]), (503, vec![]), (200, b"vcek-der".to_vec())]);
+    let (base, count, paths) = serve(vec![
+        (429, vec![]),
+        (503, vec![]),
+        (200, b"vcek-der".to_vec()),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let kds = client(&base, dir.path(), false);
     let hw = [0xabu8; 64];
@@ -80,14 +86,20 @@ fn retries_busy_answers_then_caches() {
     let path = paths.lock().unwrap()[0].clone();
     assert_eq!(
         path,
-        format!("/vcek/v1/Milan/{}?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115", "ab".repeat(64))
+        format!(
+            "/vcek/v1/Milan/{}?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115",
+            "ab".repeat(64)
+        )
     );
     // Second time: from the cache, no request.
     assert_eq!(kds.vcek(AmdProduct::Milan, &hw, &TCB).unwrap(), b"vcek-der");
     assert_eq!(count.load(Ordering::SeqCst), 3);
     // A new client on the same cache, offline: still answers.
     let offline = client(&base, dir.path(), true);
-    assert_eq!(offline.vcek(AmdProduct::Milan, &hw, &TCB).unwrap(), b"vcek-der");
+    assert_eq!(
+        offline.vcek(AmdProduct::Milan, &hw, &TCB).unwrap(),
+        b"vcek-der"
+    );
 }
 
 #[test]
@@ -95,13 +107,18 @@ fn gives_up_after_bounded_attempts_with_a_clear_message() {
     let (base, count, _) = serve(vec![(429, vec![]), (429, vec![]), (429, vec![])]);
     let dir = tempfile::tempdir().unwrap();
     let kds = client(&base, dir.path(), false);
-    let e = kds.cert_chain(AmdProduct::Genoa, SigningKey::Vcek).unwrap_err();
+    let e = kds
+        .cert_chain(AmdProduct::Genoa, SigningKey::Vcek)
+        .unwrap_err();
     assert_eq!(count.load(Ordering::SeqCst), 3);
     let msg = e.to_string();
     assert!(msg.contains("gave up after 3 attempts"), "{msg}");
     assert!(msg.contains("HTTP 429"), "{msg}");
     assert!(msg.contains("/vcek/v1/Genoa/cert_chain"), "{msg}");
-    assert_eq!(cogito_core::CogitoError::code(&e), "collateral.fetch_failed");
+    assert_eq!(
+        cogito_core::CogitoError::code(&e),
+        "collateral.fetch_failed"
+    );
 }
 
 #[test]

@@ -179,7 +179,10 @@ impl TrustAnchors {
         if !rest.is_empty() {
             return Err(AnchorError::NotACertificate {
                 source_name: source_name.to_string(),
-                reason: format!("{} bytes of trailing data after the certificate", rest.len()),
+                reason: format!(
+                    "{} bytes of trailing data after the certificate",
+                    rest.len()
+                ),
             });
         }
         let subject = cert.subject().to_string();
@@ -212,12 +215,11 @@ impl TrustAnchors {
         builtin: bool,
         source_name: &str,
     ) -> Result<Vec<AnchorRole>, AnchorError> {
-        let ders = certificates_from_pem_or_der(bytes).map_err(|reason| {
-            AnchorError::NotACertificate {
+        let ders =
+            certificates_from_pem_or_der(bytes).map_err(|reason| AnchorError::NotACertificate {
                 source_name: source_name.to_string(),
                 reason,
-            }
-        })?;
+            })?;
         let mut roles = Vec::with_capacity(ders.len());
         for der in ders {
             roles.push(self.add_der(&der, builtin, source_name)?);
@@ -249,7 +251,9 @@ fn classify_common_name(cn: &str) -> Option<AnchorRole> {
     } else {
         return None;
     };
-    let product = AmdProduct::ALL.into_iter().find(|x| x.as_str() == product)?;
+    let product = AmdProduct::ALL
+        .into_iter()
+        .find(|x| x.as_str() == product)?;
     Some(AnchorRole::Amd { product, role })
 }
 
@@ -328,7 +332,9 @@ mod tests {
     fn garbage_is_not_a_certificate() {
         let mut a = TrustAnchors::empty();
         assert!(a.add_pem_or_der(b"hello", false, "x").is_err());
-        assert!(a.add_pem_or_der(&[0x30, 0x03, 0x02, 0x01], false, "x").is_err());
+        assert!(a
+            .add_pem_or_der(&[0x30, 0x03, 0x02, 0x01], false, "x")
+            .is_err());
         assert!(a.is_empty());
     }
 }

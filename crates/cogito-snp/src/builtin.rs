@@ -69,21 +69,51 @@ mod tests {
     #[test]
     fn builtin_fingerprints_match_amd() {
         let expected = [
-            ("ARK-Genoa", "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"),
-            ("SEV-Genoa", "5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521"),
-            ("SEV-VLEK-Genoa", "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372"),
-            ("ARK-Milan", "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"),
-            ("SEV-Milan", "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b"),
-            ("SEV-VLEK-Milan", "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5"),
-            ("ARK-Turin", "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"),
-            ("SEV-Turin", "5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185"),
-            ("SEV-VLEK-Turin", "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c"),
+            (
+                "ARK-Genoa",
+                "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",
+            ),
+            (
+                "SEV-Genoa",
+                "5464738c1546aed5f2cecf1dc98c5c960a92e8913238a61711bc90ec6e828521",
+            ),
+            (
+                "SEV-VLEK-Genoa",
+                "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372",
+            ),
+            (
+                "ARK-Milan",
+                "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",
+            ),
+            (
+                "SEV-Milan",
+                "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b",
+            ),
+            (
+                "SEV-VLEK-Milan",
+                "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5",
+            ),
+            (
+                "ARK-Turin",
+                "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
+            ),
+            (
+                "SEV-Turin",
+                "5b77ef5fe7a7a004fd9032668fba9d0fda22f88c4442069a479636a6ae3b3185",
+            ),
+            (
+                "SEV-VLEK-Turin",
+                "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c",
+            ),
         ];
         let a = builtin_anchors();
         for (cn, fp) in expected {
             let found = a
                 .iter()
-                .find(|x| x.subject.contains(&format!("CN={cn},")) || x.subject.ends_with(&format!("CN={cn}")))
+                .find(|x| {
+                    x.subject.contains(&format!("CN={cn},"))
+                        || x.subject.ends_with(&format!("CN={cn}"))
+                })
                 .unwrap_or_else(|| panic!("{cn} missing"));
             assert_eq!(hex::encode(crate::crypto::sha256(&found.der)), fp, "{cn}");
         }

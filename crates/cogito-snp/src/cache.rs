@@ -82,11 +82,7 @@ impl VerifiedCache {
     }
 
     pub(crate) fn get(&self, key: &[u8; 32]) -> Option<Arc<VerifiedChain>> {
-        let found = self
-            .map
-            .read()
-            .ok()
-            .and_then(|m| m.get(key).cloned());
+        let found = self.map.read().ok().and_then(|m| m.get(key).cloned());
         match &found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),

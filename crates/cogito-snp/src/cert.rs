@@ -9,8 +9,8 @@ use cogito_core::time::Window;
 use cogito_core::{AmdProduct, VerificationTime};
 use serde::Serialize;
 use x509_parser::oid_registry::{
-    Oid, OID_NIST_EC_P384, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
-    OID_NIST_HASH_SHA384,
+    Oid, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_HASH_SHA384,
+    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
 };
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::signature_algorithm::SignatureAlgorithm;
@@ -32,7 +32,10 @@ pub fn parse_certificate<'a>(der: &'a [u8], which: &str) -> Result<X509Certifica
     if !rest.is_empty() {
         return Err(SnpError::MalformedCertificate {
             which: which.to_string(),
-            reason: format!("{} bytes of trailing data after the certificate", rest.len()),
+            reason: format!(
+                "{} bytes of trailing data after the certificate",
+                rest.len()
+            ),
         });
     }
     Ok(cert)
@@ -54,9 +57,11 @@ pub fn check_rsa_pss_sha384(alg: &AlgorithmIdentifier<'_>, which: &str) -> Resul
             if *hash != OID_NIST_HASH_SHA384 {
                 return Err(unexpected(format!("RSASSA-PSS with hash {hash}")));
             }
-            let mgf = params
-                .mask_gen_algorithm()
-                .map_err(|e| unexpected(format!("RSASSA-PSS with a bad mask generation algorithm ({e})")))?;
+            let mgf = params.mask_gen_algorithm().map_err(|e| {
+                unexpected(format!(
+                    "RSASSA-PSS with a bad mask generation algorithm ({e})"
+                ))
+            })?;
             if mgf.mgf.to_id_string() != OID_MGF1 || mgf.hash != OID_NIST_HASH_SHA384 {
                 return Err(unexpected(format!(
                     "RSASSA-PSS with mask generation {} over {}",
@@ -82,7 +87,10 @@ pub fn check_rsa_pss_sha384(alg: &AlgorithmIdentifier<'_>, which: &str) -> Resul
 }
 
 /// The PKCS#1 RSAPublicKey of an AMD CA certificate.
-pub fn rsa_public_key<'a>(cert: &'a X509Certificate<'_>, which: &str) -> Result<&'a [u8], SnpError> {
+pub fn rsa_public_key<'a>(
+    cert: &'a X509Certificate<'_>,
+    which: &str,
+) -> Result<&'a [u8], SnpError> {
     let spki = &cert.tbs_certificate.subject_pki;
     let alg = &spki.algorithm.algorithm;
     if *alg != OID_PKCS1_RSAENCRYPTION && *alg != OID_PKCS1_RSASSAPSS {
@@ -97,14 +105,19 @@ pub fn rsa_public_key<'a>(cert: &'a X509Certificate<'_>, which: &str) -> Result<
 }
 
 /// The uncompressed P-384 point of a VCEK/VLEK.
-pub fn p384_public_key<'a>(cert: &'a X509Certificate<'_>, which: &str) -> Result<&'a [u8], SnpError> {
+pub fn p384_public_key<'a>(
+    cert: &'a X509Certificate<'_>,
+    which: &str,
+) -> Result<&'a [u8], SnpError> {
     let spki = &cert.tbs_certificate.subject_pki;
     let curve = spki
         .algorithm
         .parameters
         .as_ref()
         .and_then(|p| p.as_oid().ok());
-    if spki.algorithm.algorithm != OID_KEY_TYPE_EC_PUBLIC_KEY || curve.as_ref() != Some(&OID_NIST_EC_P384) {
+    if spki.algorithm.algorithm != OID_KEY_TYPE_EC_PUBLIC_KEY
+        || curve.as_ref() != Some(&OID_NIST_EC_P384)
+    {
         return Err(SnpError::UnexpectedAlgorithm {
             which: which.to_string(),
             what: "public key algorithm",
@@ -142,11 +155,15 @@ pub fn verify_issued_by(
     check_rsa_pss_sha384(&child.signature_algorithm, child_name)?;
     check_rsa_pss_sha384(&child.tbs_certificate.signature, child_name)?;
     let key = rsa_public_key(issuer, issuer_name)?;
-    crypto::verify_rsa_pss_sha384(key, child.tbs_certificate.as_ref(), &child.signature_value.data)
-        .map_err(|_| SnpError::BadCertificateSignature {
-            which: child_name.to_string(),
-            issuer: issuer_name.to_string(),
-        })
+    crypto::verify_rsa_pss_sha384(
+        key,
+        child.tbs_certificate.as_ref(),
+        &child.signature_value.data,
+    )
+    .map_err(|_| SnpError::BadCertificateSignature {
+        which: child_name.to_string(),
+        issuer: issuer_name.to_string(),
+    })
 }
 
 /// The certificate's validity window.
@@ -182,7 +199,11 @@ pub fn check_ca(cert: &X509Certificate<'_>, which: &str) -> Result<(), SnpError>
     };
     match cert.basic_constraints() {
         Ok(Some(bc)) if bc.value.ca => {}
-        Ok(_) => return Err(constraint("is not a CA (basicConstraints cA is not TRUE)".into())),
+        Ok(_) => {
+            return Err(constraint(
+                "is not a CA (basicConstraints cA is not TRUE)".into(),
+            ))
+        }
         Err(e) => return Err(constraint(format!("bad basicConstraints: {e}"))),
     }
     match cert.key_usage() {
@@ -285,7 +306,10 @@ impl VcekExtensions {
             problem,
         };
         let spl = |name: &'static str, oid: &'static str| -> Result<Option<u8>, SnpError> {
-            find(oid).map(der_u8).transpose().map_err(|p| bad(name, oid, p))
+            find(oid)
+                .map(der_u8)
+                .transpose()
+                .map_err(|p| bad(name, oid, p))
         };
         let required = |name: &'static str, oid: &'static str| -> Result<u8, SnpError> {
             spl(name, oid)?.ok_or_else(|| bad(name, oid, "is missing".into()))

@@ -115,8 +115,10 @@ pub struct ReportClaims {
     pub platform_info: PlatformInfoClaims,
     /// AUTHOR_KEY_EN.
     pub author_key_en: bool,
-    /// MASK_CHIP_ID.
+    /// MASK_CHIP_ID (the KEY_INFO bit).
     pub mask_chip_id: bool,
+    /// Whether CHIP_ID carries no identity (MASK_CHIP_ID set, or all zero).
+    pub chip_id_masked: bool,
     /// SIGNING_KEY.
     pub signing_key: SigningKey,
     /// REPORT_DATA.
@@ -193,6 +195,7 @@ impl ReportClaims {
             },
             author_key_en: r.author_key_en,
             mask_chip_id: r.mask_chip_id,
+            chip_id_masked: r.chip_id_masked(),
             signing_key: r.signing_key,
             report_data: Hex::from_slice(&r.report_data),
             measurement: Hex::from_slice(&r.measurement),
@@ -301,7 +304,7 @@ pub fn normalized(r: &Report, provisional: bool) -> Claims {
         } else {
             TcbStatus::Committed
         },
-        platform_instance: (!r.mask_chip_id).then(|| Hex::from_slice(&r.chip_id)),
+        platform_instance: (!r.chip_id_masked()).then(|| Hex::from_slice(&r.chip_id)),
         signer,
     }
 }

@@ -79,10 +79,12 @@ pub fn verify_crl(
             which: which.clone(),
             issuer: issuer_name.to_string(),
         })?;
-    let next = crl.next_update().ok_or_else(|| SnpError::CertificateConstraint {
-        which: which.clone(),
-        reason: "has no nextUpdate, so its freshness cannot be judged".into(),
-    })?;
+    let next = crl
+        .next_update()
+        .ok_or_else(|| SnpError::CertificateConstraint {
+            which: which.clone(),
+            reason: "has no nextUpdate, so its freshness cannot be judged".into(),
+        })?;
     let window = Window {
         not_before: VerificationTime::from_unix(crl.last_update().timestamp()),
         not_after: VerificationTime::from_unix(next.timestamp()),

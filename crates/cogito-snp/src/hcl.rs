@@ -29,12 +29,16 @@ impl<'a> HclReport<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, SnpError> {
         let hcl = |reason: String| SnpError::Hcl { reason };
         let mut r = Reader::new(bytes);
-        let magic = r.bytes("HCL signature", 4).map_err(|e| hcl(e.to_string()))?;
+        let magic = r
+            .bytes("HCL signature", 4)
+            .map_err(|e| hcl(e.to_string()))?;
         if magic != b"HCLA" {
             return Err(hcl("does not start with HCLA".into()));
         }
         r.skip("HCL header", 0x1C).map_err(|e| hcl(e.to_string()))?;
-        let report = r.bytes("SNP report", REPORT_LEN).map_err(|e| hcl(e.to_string()))?;
+        let report = r
+            .bytes("SNP report", REPORT_LEN)
+            .map_err(|e| hcl(e.to_string()))?;
         r.skip("reserved (0x4C0 alignment)", 0x4C0 - 0x20 - REPORT_LEN)
             .map_err(|e| hcl(e.to_string()))?;
         let mut field = |name| r.u32_le(name).map_err(|e| hcl(e.to_string()));
@@ -48,7 +52,9 @@ impl<'a> HclReport<'a> {
                 "report type at 0x4C8 is {report_type}; only 2 (SEV-SNP) is supported"
             )));
         }
-        let var_data = r.bytes("variable data", var_len).map_err(|e| hcl(e.to_string()))?;
+        let var_data = r
+            .bytes("variable data", var_len)
+            .map_err(|e| hcl(e.to_string()))?;
         Ok(HclReport {
             report,
             hash_type,

@@ -408,6 +408,12 @@ impl Report {
         &self.raw[..SIGNED_LEN]
     }
 
+    /// Whether CHIP_ID carries no chip identity: MASK_CHIP_ID is set, or
+    /// the firmware zeroed CHIP_ID anyway (seen in VLEK-signed reports).
+    pub fn chip_id_masked(&self) -> bool {
+        self.mask_chip_id || self.chip_id.iter().all(|b| *b == 0)
+    }
+
     /// The product line the report itself names (version 3+ CPUID), if any.
     /// A version 3+ report with all-zero CPUID fields names none.
     pub fn product_from_cpuid(&self) -> Result<Option<AmdProduct>, SnpError> {
@@ -472,7 +478,9 @@ mod tests {
             b[0x48] = k << 2;
             assert_eq!(
                 Report::parse(&b),
-                Err(SnpError::ReservedSigningKey { found: u32::from(k) })
+                Err(SnpError::ReservedSigningKey {
+                    found: u32::from(k)
+                })
             );
         }
         let mut b = blank(3);

@@ -29,13 +29,17 @@
 use std::sync::Arc;
 
 use cogito_core::claims::Check;
-use cogito_core::{AmdKeyRole, AmdProduct, AnchorRole, TrustAnchor, TrustAnchors, VerificationTime, Verified};
+use cogito_core::{
+    AmdKeyRole, AmdProduct, AnchorRole, TrustAnchor, TrustAnchors, VerificationTime, Verified,
+};
 use x509_parser::prelude::X509Certificate;
 
 use crate::cache::{VerifiedCache, VerifiedChain};
 use crate::cert::{self, VcekExtensions};
 use crate::cert_table::{parse_cert_table, CertTableKind};
-use crate::claims::{normalized, CertificateClaims, CrlClaims, EndorsementClaims, ReportClaims, SnpClaims};
+use crate::claims::{
+    normalized, CertificateClaims, CrlClaims, EndorsementClaims, ReportClaims, SnpClaims,
+};
 use crate::crl::{self, CheckedCrl};
 use crate::crypto::{self, P384Key};
 use crate::error::SnpError;
@@ -131,7 +135,7 @@ impl Report {
         };
         Ok(match self.signing_key {
             SigningKey::Vcek => {
-                if self.mask_chip_id {
+                if self.chip_id_masked() {
                     return Err(SnpError::CollateralMissing {
                         what: "the report masks CHIP_ID, so its VCEK cannot be looked up; supply the VCEK".into(),
                     });
@@ -245,8 +249,9 @@ pub fn verify_parsed(
         }
     };
     let product = chain.product;
-    let product_source = resolve_product(options.product, cpuid_product, chain.extensions.product())?.1;
-    check_supplied_chain_pinned(&collateral.chain, product, kind, anchors)?;
+    let product_source =
+        resolve_product(options.product, cpuid_product, chain.extensions.product())?.1;
+    check_supplied_chain_pinned(&collateral.chain, product, anchors)?;
     checks.push(Check {
         name: "product",
         detail: format!("{product} (from {product_source})"),
@@ -254,7 +259,7 @@ pub fn verify_parsed(
     checks.push(Check {
         name: "endorsement_chain",
         detail: format!(
-            "ARK-{product} (pinned) → {} (pinned) → {} , RSASSA-PSS SHA-384 signatures, names, CA constraints and validity at {at}",
+            "ARK-{product} (pinned) → {} (pinned) → {}: RSASSA-PSS SHA-384 signatures, names, CA constraints and validity at {at}",
             if kind == SigningKey::Vcek { "ASK" } else { "ASVK" },
             kind.as_str()
         ),
@@ -262,7 +267,10 @@ pub fn verify_parsed(
     if !chain.crls.is_empty() {
         checks.push(Check {
             name: "revocation",
-            detail: format!("{} CRL(s) signed and current; no certificate of the chain is revoked", chain.crls.len()),
+            detail: format!(
+                "{} CRL(s) signed and current; no certificate of the chain is revoked",
+                chain.crls.len()
+            ),
         });
     }
 
@@ -273,7 +281,10 @@ pub fn verify_parsed(
         .map_err(|_| SnpError::BadReportSignature { key: kind.as_str() })?;
     checks.push(Check {
         name: "report_signature",
-        detail: format!("ECDSA P-384/SHA-384 over bytes 0x000–0x29F by the {}", kind.as_str()),
+        detail: format!(
+            "ECDSA P-384/SHA-384 over bytes 0x000–0x29F by the {}",
+            kind.as_str()
+        ),
     });
 
     // Step 8: bind the report to the certificate.
@@ -295,7 +306,9 @@ pub fn verify_parsed(
         } else {
             checks.push(Check {
                 name: "chip_id",
-                detail: "CHIP_ID is masked (MASK_CHIP_ID = 1); the VCEK still binds the TCB".into(),
+                detail:
+                    "CHIP_ID is masked (zero); the VCEK key is per chip and still binds the TCB"
+                        .into(),
             });
         }
     }
@@ -352,7 +365,12 @@ fn cache_key(leaf_der: &[u8], crls: &[Vec<u8>]) -> [u8; 32] {
     crypto::sha256_parts(&parts)
 }
 
-fn cache_entry_usable(c: &VerifiedChain, kind: SigningKey, at: VerificationTime, anchors: &TrustAnchors) -> bool {
+fn cache_entry_usable(
+    c: &VerifiedChain,
+    kind: SigningKey,
+    at: VerificationTime,
+    anchors: &TrustAnchors,
+) -> bool {
     c.kind == kind
         && c.window.contains(at)
         && anchors.iter().any(|a| a.der == c.issuer_der)
@@ -390,56 +408,54 @@ fn resolve_product(
     chosen.ok_or(SnpError::ProductUnknown { version: 0 })
 }
 
-fn anchor_for(anchors: &TrustAnchors, product: AmdProduct, role: AmdKeyRole) -> impl Iterator<Item = &TrustAnchor> {
+fn anchor_for(
+    anchors: &TrustAnchors,
+    product: AmdProduct,
+    role: AmdKeyRole,
+) -> impl Iterator<Item = &TrustAnchor> {
     anchors.with_role(AnchorRole::Amd { product, role })
 }
 
 /// Step 4: every supplied intermediate/root must be a pinned key of the
-/// product: byte-identical to an anchor, or carrying an anchor's public key.
+/// product: byte-identical to one of its anchors, or carrying one of their
+/// public keys (AMD may re-issue a certificate for the same key).
 fn check_supplied_chain_pinned(
     supplied: &[Vec<u8>],
     product: AmdProduct,
-    kind: SigningKey,
     anchors: &TrustAnchors,
 ) -> Result<(), SnpError> {
+    let of_product = || {
+        anchors
+            .iter()
+            .filter(move |a| matches!(a.role, AnchorRole::Amd { product: p, .. } if p == product))
+    };
     for der in supplied {
-        if anchors.iter().any(|a| &a.der == der) {
+        if of_product().any(|a| &a.der == der) {
             continue;
         }
         let c = cert::parse_certificate(der, "supplied chain certificate")?;
-        let cn = c
-            .subject()
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok())
-            .unwrap_or("");
-        let role = if cn.starts_with("ARK-") {
-            AmdKeyRole::Ark
-        } else if cn.starts_with("SEV-VLEK-") {
-            AmdKeyRole::Asvk
-        } else {
-            AmdKeyRole::Ask
-        };
         let spki = c.tbs_certificate.subject_pki.raw;
-        let pinned = anchor_for(anchors, product, role).any(|a| {
+        let pinned = of_product().any(|a| {
             cert::parse_certificate(&a.der, "anchor")
                 .map(|ac| ac.tbs_certificate.subject_pki.raw == spki)
                 .unwrap_or(false)
         });
-        // A VCEK chain may come with the ASVK of a bundle and vice versa;
-        // only a key that is pinned for neither role is an error.
-        let pinned_other = !pinned
-            && [AmdKeyRole::Ark, AmdKeyRole::Ask, AmdKeyRole::Asvk].into_iter().any(|r| {
-                anchor_for(anchors, product, r).any(|a| {
-                    cert::parse_certificate(&a.der, "anchor")
-                        .map(|ac| ac.tbs_certificate.subject_pki.raw == spki)
-                        .unwrap_or(false)
-                })
-            });
-        if !pinned && !pinned_other {
-            let _ = kind;
+        if !pinned {
+            let cn = c
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .unwrap_or("");
+            let which = if cn.starts_with("ARK-") {
+                "ARK"
+            } else if cn.starts_with("SEV-VLEK-") {
+                "ASVK"
+            } else {
+                "ASK"
+            };
             return Err(SnpError::NotPinned {
-                which: role.as_str(),
+                which,
                 product,
                 subject: c.subject().to_string(),
             });
@@ -448,7 +464,12 @@ fn check_supplied_chain_pinned(
     Ok(())
 }
 
-fn cert_claims(role: &'static str, c: &X509Certificate<'_>, der: &[u8], builtin: bool) -> CertificateClaims {
+fn cert_claims(
+    role: &'static str,
+    c: &X509Certificate<'_>,
+    der: &[u8],
+    builtin: bool,
+) -> CertificateClaims {
     CertificateClaims {
         role,
         subject: c.subject().to_string(),
@@ -478,14 +499,19 @@ fn verify_chain(
         }
         other => other?,
     };
-    check_supplied_chain_pinned(&collateral.chain, product, kind, anchors)?;
+    check_supplied_chain_pinned(&collateral.chain, product, anchors)?;
 
-    let issuer_role = if kind == SigningKey::Vcek { AmdKeyRole::Ask } else { AmdKeyRole::Asvk };
+    let issuer_role = if kind == SigningKey::Vcek {
+        AmdKeyRole::Ask
+    } else {
+        AmdKeyRole::Asvk
+    };
     let leaf_key_bytes = cert::p384_public_key(&leaf, leaf_name)?;
-    let leaf_key = P384Key::from_sec1(leaf_key_bytes).map_err(|_| SnpError::MalformedCertificate {
-        which: leaf_name.into(),
-        reason: "the P-384 public key is not a valid point".into(),
-    })?;
+    let leaf_key =
+        P384Key::from_sec1(leaf_key_bytes).map_err(|_| SnpError::MalformedCertificate {
+            which: leaf_name.into(),
+            reason: "the P-384 public key is not a valid point".into(),
+        })?;
     cert::check_not_ca(&leaf, leaf_name)?;
 
     // Find the pinned issuer by name, then check its signature.
@@ -557,7 +583,9 @@ fn verify_chain(
     cert::check_window(&root_window, "ARK", at)?;
     cert::check_window(&issuer_window, issuer_role.as_str(), at)?;
     cert::check_window(&leaf_window, &format!("{leaf_name} certificate"), at)?;
-    let mut window = leaf_window.intersect(&issuer_window).intersect(&root_window);
+    let mut window = leaf_window
+        .intersect(&issuer_window)
+        .intersect(&root_window);
 
     // Step 6: CRLs.
     let mut crls = Vec::new();
@@ -598,7 +626,12 @@ fn verify_chain(
         product,
         certificates: [
             cert_claims(leaf_name, &leaf, leaf_der, false),
-            cert_claims(issuer_role.as_str(), &issuer, &issuer_anchor.der, issuer_anchor.builtin),
+            cert_claims(
+                issuer_role.as_str(),
+                &issuer,
+                &issuer_anchor.der,
+                issuer_anchor.builtin,
+            ),
             cert_claims("ARK", &root, &root_anchor.der, root_anchor.builtin),
         ],
         extensions,
@@ -657,8 +690,12 @@ fn check_tcb_binding(
 /// Step 8b: CHIP_ID equals hwID — 64 bytes on Milan/Genoa, the first 8 on
 /// Turin (whose remaining CHIP_ID bytes must be zero). Returns false when
 /// the chip id is masked and nothing could be compared.
-fn check_chip_id(report: &Report, product: AmdProduct, ext: &VcekExtensions) -> Result<bool, SnpError> {
-    if report.mask_chip_id {
+fn check_chip_id(
+    report: &Report,
+    product: AmdProduct,
+    ext: &VcekExtensions,
+) -> Result<bool, SnpError> {
+    if report.chip_id_masked() {
         return Ok(false);
     }
     let hw_id = ext.hw_id.as_deref().ok_or(SnpError::Extension {
@@ -673,7 +710,10 @@ fn check_chip_id(report: &Report, product: AmdProduct, ext: &VcekExtensions) -> 
             which: "VCEK",
             name: "hwID",
             oid: cert::HW_ID_OID,
-            problem: format!("is {} bytes; {product} VCEKs carry {expected_len}", hw_id.len()),
+            problem: format!(
+                "is {} bytes; {product} VCEKs carry {expected_len}",
+                hw_id.len()
+            ),
         });
     }
     let (head, tail) = report.chip_id.split_at(expected_len);
@@ -687,7 +727,11 @@ fn check_chip_id(report: &Report, product: AmdProduct, ext: &VcekExtensions) -> 
 }
 
 /// Step 9. Returns whether the firmware is provisional.
-fn check_tcb_consistency(report: &Report, product: AmdProduct, permit_provisional: bool) -> Result<bool, SnpError> {
+fn check_tcb_consistency(
+    report: &Report,
+    product: AmdProduct,
+    permit_provisional: bool,
+) -> Result<bool, SnpError> {
     let current = report.current_tcb.decode(product);
     let reported = report.reported_tcb.decode(product);
     let committed = report.committed_tcb.decode(product);
@@ -733,8 +777,14 @@ mod tests {
     #[test]
     fn product_sources_must_agree() {
         use AmdProduct::*;
-        assert_eq!(resolve_product(None, Some(Genoa), None).unwrap(), (Genoa, "report CPUID"));
-        assert_eq!(resolve_product(Some(Milan), None, Some(Milan)).unwrap().0, Milan);
+        assert_eq!(
+            resolve_product(None, Some(Genoa), None).unwrap(),
+            (Genoa, "report CPUID")
+        );
+        assert_eq!(
+            resolve_product(Some(Milan), None, Some(Milan)).unwrap().0,
+            Milan
+        );
         assert!(matches!(
             resolve_product(Some(Milan), Some(Genoa), None),
             Err(SnpError::ProductMismatch { .. })

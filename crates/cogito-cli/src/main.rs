@@ -1,0 +1,66 @@
+//! `cogito`: verify confidential-computing attestation evidence.
+//!
+//! A thin layer over the cogito libraries: argument parsing, reading files,
+//! the clock and the network live here; verification is in the libraries.
+#![forbid(unsafe_code)]
+
+mod demo;
+mod output;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, shared by every command (also in docs/cli.md).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  verified
+  1  internal error (a bug, or a cache that cannot be written)
+  2  usage error (bad arguments)
+  3  bad input: malformed, truncated or unknown evidence or files
+  4  authenticity: a signature, the certificate chain, pinning, validity,
+     or the binding of the report to its certificate (TCB, chip id) failed
+  5  collateral unavailable: a needed certificate or CRL was not supplied
+     and could not be fetched
+  6  revoked: a certificate of the chain is revoked by a valid CRL
+  7  policy: authentic, but refused (provisional firmware, report data)";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cogito",
+    version,
+    about = "Verify confidential-computing attestation evidence (AMD SEV-SNP today; Intel TDX and Arm CCA next)",
+    after_help = EXIT_CODES_HELP
+)]
+struct Cli {
+    /// Log verbosity (error, warn, info, debug, trace); also RUST_LOG.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Verify one piece of evidence (its type is detected from the bytes).
+    Verify(verify::VerifyArgs),
+    /// Verify cogito's embedded example evidence: a report signed by the
+    /// testkit's fake AMD roots, and two forgeries that must be refused.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let code = match cli.command {
+        Command::Verify(args) => verify::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
