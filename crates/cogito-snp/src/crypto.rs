@@ -1,13 +1,15 @@
 //! The signature and digest primitives cogito-snp needs, over one backend.
 //!
 //! aws-lc-rs is the default (its P-384 verification is several times faster
-//! than ring's); the `ring` feature selects ring instead. Both verify exactly
+//! than ring's); the `ring` feature selects ring instead, even when
+//! `aws-lc` is also enabled (feature unification must not silently undo an
+//! explicit choice of ring). Both verify exactly
 //! the same algorithms: ECDSA P-384 with SHA-384 (reports) and RSASSA-PSS
 //! with SHA-384, MGF1-SHA-384 and a 48-byte salt (AMD certificates and CRLs).
 
-#[cfg(feature = "aws-lc")]
+#[cfg(all(feature = "aws-lc", not(feature = "ring")))]
 use aws_lc_rs as backend;
-#[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+#[cfg(feature = "ring")]
 use ring as backend;
 
 #[cfg(not(any(feature = "aws-lc", feature = "ring")))]
@@ -17,10 +19,10 @@ use backend::digest;
 use backend::signature::{self, UnparsedPublicKey};
 
 /// The name of the backend in use, for diagnostics and benchmarks.
-pub const BACKEND: &str = if cfg!(feature = "aws-lc") {
-    "aws-lc-rs"
-} else {
+pub const BACKEND: &str = if cfg!(feature = "ring") {
     "ring"
+} else {
+    "aws-lc-rs"
 };
 
 /// SHA-256.
@@ -73,9 +75,9 @@ pub fn verify_rsa_pss_sha384(public_key: &[u8], message: &[u8], sig: &[u8]) -> R
 /// An ECDSA P-384 public key, parsed once so that repeated verifications
 /// with a cached VCEK do not pay for decoding and validating the point.
 pub struct P384Key {
-    #[cfg(feature = "aws-lc")]
+    #[cfg(not(feature = "ring"))]
     parsed: signature::ParsedPublicKey,
-    #[cfg(not(feature = "aws-lc"))]
+    #[cfg(feature = "ring")]
     point: Vec<u8>,
 }
 
@@ -91,14 +93,14 @@ impl P384Key {
         if point.len() != 97 || point.first() != Some(&0x04) {
             return Err(());
         }
-        #[cfg(feature = "aws-lc")]
+        #[cfg(not(feature = "ring"))]
         {
             let parsed =
                 signature::ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
                     .map_err(|_| ())?;
             Ok(P384Key { parsed })
         }
-        #[cfg(not(feature = "aws-lc"))]
+        #[cfg(feature = "ring")]
         {
             Ok(P384Key {
                 point: point.to_vec(),
@@ -109,15 +111,43 @@ impl P384Key {
     /// Verifies a fixed-width (`r ‖ s`, each 48 bytes big-endian) ECDSA
     /// P-384 signature over SHA-384(`message`).
     pub fn verify(&self, message: &[u8], fixed_sig: &[u8; 96]) -> Result<(), ()> {
-        #[cfg(feature = "aws-lc")]
+        #[cfg(not(feature = "ring"))]
         {
             self.parsed.verify_sig(message, fixed_sig).map_err(|_| ())
         }
-        #[cfg(not(feature = "aws-lc"))]
+        #[cfg(feature = "ring")]
         {
             UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, &self.point)
                 .verify(message, fixed_sig)
                 .map_err(|_| ())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_the_one_selected() {
+        let expected = if cfg!(feature = "ring") { "ring" } else { "aws-lc-rs" };
+        assert_eq!(BACKEND, expected);
+        eprintln!("crypto backend: {BACKEND}");
+    }
+
+    #[test]
+    fn digests_known_answers() {
+        assert_eq!(
+            hex::encode(sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(&hex::encode(sha384(b"abc"))[..16], "cb00753f45a35e8b");
+        assert_eq!(&hex::encode(sha512(b"abc"))[..16], "ddaf35a193617aba");
+    }
+
+    #[test]
+    fn p384_key_rejects_bad_points() {
+        assert!(P384Key::from_sec1(&[0u8; 97]).is_err());
+        assert!(P384Key::from_sec1(&[4u8; 65]).is_err());
     }
 }
