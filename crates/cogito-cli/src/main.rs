@@ -44,7 +44,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Verify one piece of evidence (its type is detected from the bytes).
-    Verify(verify::VerifyArgs),
+    Verify(Box<verify::VerifyArgs>),
     /// Verify cogito's embedded example evidence: a report signed by the
     /// testkit's fake AMD roots, and two forgeries that must be refused.
     Demo(demo::DemoArgs),

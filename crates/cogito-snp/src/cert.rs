@@ -9,8 +9,8 @@ use cogito_core::time::Window;
 use cogito_core::{AmdProduct, VerificationTime};
 use serde::Serialize;
 use x509_parser::oid_registry::{
-    Oid, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_HASH_SHA384,
-    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
+    OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_HASH_SHA384, OID_PKCS1_RSAENCRYPTION,
+    OID_PKCS1_RSASSAPSS,
 };
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::signature_algorithm::SignatureAlgorithm;
@@ -344,12 +344,6 @@ impl VcekExtensions {
 pub const HW_ID_OID: &str = OID_HW_ID;
 /// The OID of the fmcSPL extension, for messages.
 pub const FMC_SPL_OID: &str = OID_FMC_SPL;
-
-/// True when `oid` is the given dotted string (helper for tests).
-#[allow(dead_code)]
-pub(crate) fn oid_is(oid: &Oid<'_>, dotted: &str) -> bool {
-    oid.to_id_string() == dotted
-}
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,18 @@ pub const BACKEND: &str = if cfg!(feature = "ring") {
     "aws-lc-rs"
 };
 
+/// A signature that does not verify, or a key that is not valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoError;
+
+impl std::fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("signature or key rejected")
+    }
+}
+
+impl std::error::Error for CryptoError {}
+
 /// SHA-256.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = digest::digest(&digest::SHA256, data);
@@ -66,10 +78,14 @@ pub fn sha512(data: &[u8]) -> [u8; 64] {
 /// the length of the digest (48 bytes), as AMD signs its certificates
 /// (AMD SEV-SNP ABI spec, "Certificates"; RFC 4055 §3.1). `public_key` is
 /// the PKCS#1 `RSAPublicKey` from the certificate's SubjectPublicKeyInfo.
-pub fn verify_rsa_pss_sha384(public_key: &[u8], message: &[u8], sig: &[u8]) -> Result<(), ()> {
+pub fn verify_rsa_pss_sha384(
+    public_key: &[u8],
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
     UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA384, public_key)
         .verify(message, sig)
-        .map_err(|_| ())
+        .map_err(|_| CryptoError)
 }
 
 /// An ECDSA P-384 public key, parsed once so that repeated verifications
@@ -89,15 +105,15 @@ impl std::fmt::Debug for P384Key {
 
 impl P384Key {
     /// From an uncompressed SEC1 point (`04 ‖ X ‖ Y`, 97 bytes).
-    pub fn from_sec1(point: &[u8]) -> Result<Self, ()> {
+    pub fn from_sec1(point: &[u8]) -> Result<Self, CryptoError> {
         if point.len() != 97 || point.first() != Some(&0x04) {
-            return Err(());
+            return Err(CryptoError);
         }
         #[cfg(not(feature = "ring"))]
         {
             let parsed =
                 signature::ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
-                    .map_err(|_| ())?;
+                    .map_err(|_| CryptoError)?;
             Ok(P384Key { parsed })
         }
         #[cfg(feature = "ring")]
@@ -110,16 +126,18 @@ impl P384Key {
 
     /// Verifies a fixed-width (`r ‖ s`, each 48 bytes big-endian) ECDSA
     /// P-384 signature over SHA-384(`message`).
-    pub fn verify(&self, message: &[u8], fixed_sig: &[u8; 96]) -> Result<(), ()> {
+    pub fn verify(&self, message: &[u8], fixed_sig: &[u8; 96]) -> Result<(), CryptoError> {
         #[cfg(not(feature = "ring"))]
         {
-            self.parsed.verify_sig(message, fixed_sig).map_err(|_| ())
+            self.parsed
+                .verify_sig(message, fixed_sig)
+                .map_err(|_| CryptoError)
         }
         #[cfg(feature = "ring")]
         {
             UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, &self.point)
                 .verify(message, fixed_sig)
-                .map_err(|_| ())
+                .map_err(|_| CryptoError)
         }
     }
 }
@@ -130,7 +148,11 @@ mod tests {
 
     #[test]
     fn backend_is_the_one_selected() {
-        let expected = if cfg!(feature = "ring") { "ring" } else { "aws-lc-rs" };
+        let expected = if cfg!(feature = "ring") {
+            "ring"
+        } else {
+            "aws-lc-rs"
+        };
         assert_eq!(BACKEND, expected);
         eprintln!("crypto backend: {BACKEND}");
     }

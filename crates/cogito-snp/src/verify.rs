@@ -236,9 +236,9 @@ pub fn verify_parsed(
         Some(c) if cache_entry_usable(&c, kind, at, anchors) => c,
         _ => {
             let c = Arc::new(verify_chain(
+                report,
                 leaf_der,
                 kind,
-                cpuid_product,
                 options.product,
                 collateral,
                 anchors,
@@ -249,8 +249,13 @@ pub fn verify_parsed(
         }
     };
     let product = chain.product;
-    let product_source =
-        resolve_product(options.product, cpuid_product, chain.extensions.product())?.1;
+    let product_source = resolve_product(
+        report.version,
+        options.product,
+        cpuid_product,
+        chain.extensions.product(),
+    )?
+    .1;
     check_supplied_chain_pinned(&collateral.chain, product, anchors)?;
     checks.push(Check {
         name: "product",
@@ -379,6 +384,7 @@ fn cache_entry_usable(
 
 /// Step 3: all product sources present must agree.
 fn resolve_product(
+    version: u32,
     option: Option<AmdProduct>,
     cpuid: Option<AmdProduct>,
     cert: Option<AmdProduct>,
@@ -405,7 +411,7 @@ fn resolve_product(
             }
         }
     }
-    chosen.ok_or(SnpError::ProductUnknown { version: 0 })
+    chosen.ok_or(SnpError::ProductUnknown { version })
 }
 
 fn anchor_for(
@@ -482,9 +488,9 @@ fn cert_claims(
 
 /// Steps 3, 5 and 6 (step 4 runs on every call).
 fn verify_chain(
+    report: &Report,
     leaf_der: &[u8],
     kind: SigningKey,
-    cpuid_product: Option<AmdProduct>,
     option_product: Option<AmdProduct>,
     collateral: &Collateral,
     anchors: &TrustAnchors,
@@ -493,12 +499,12 @@ fn verify_chain(
     let leaf_name: &'static str = kind.as_str();
     let leaf = cert::parse_certificate(leaf_der, leaf_name)?;
     let extensions = VcekExtensions::parse(&leaf, leaf_name)?;
-    let (product, _) = match resolve_product(option_product, cpuid_product, extensions.product()) {
-        Err(SnpError::ProductUnknown { .. }) => {
-            return Err(SnpError::ProductUnknown { version: 2 });
-        }
-        other => other?,
-    };
+    let (product, _) = resolve_product(
+        report.version,
+        option_product,
+        report.product_from_cpuid()?,
+        extensions.product(),
+    )?;
     check_supplied_chain_pinned(&collateral.chain, product, anchors)?;
 
     let issuer_role = if kind == SigningKey::Vcek {
@@ -778,21 +784,26 @@ mod tests {
     fn product_sources_must_agree() {
         use AmdProduct::*;
         assert_eq!(
-            resolve_product(None, Some(Genoa), None).unwrap(),
+            resolve_product(3, None, Some(Genoa), None).unwrap(),
             (Genoa, "report CPUID")
         );
         assert_eq!(
-            resolve_product(Some(Milan), None, Some(Milan)).unwrap().0,
+            resolve_product(2, Some(Milan), None, Some(Milan))
+                .unwrap()
+                .0,
             Milan
         );
         assert!(matches!(
-            resolve_product(Some(Milan), Some(Genoa), None),
+            resolve_product(3, Some(Milan), Some(Genoa), None),
             Err(SnpError::ProductMismatch { .. })
         ));
         assert!(matches!(
-            resolve_product(None, Some(Turin), Some(Genoa)),
+            resolve_product(5, None, Some(Turin), Some(Genoa)),
             Err(SnpError::ProductMismatch { .. })
         ));
-        assert!(resolve_product(None, None, None).is_err());
+        assert_eq!(
+            resolve_product(2, None, None, None),
+            Err(SnpError::ProductUnknown { version: 2 })
+        );
     }
 }
