@@ -1,1 +1,28 @@
+//! Test-only tooling for cogito: a FAKE AMD SEV-SNP key hierarchy and the
+//! generator of `test-vectors/snp`.
+//!
+//! Nothing here is trustworthy, by design: every key is derived from a
+//! public label, the roots say `O=cogito testkit`, and the crate must never
+//! be a dependency of a shipped code path (only `[dev-dependencies]`).
+//!
+//! - [`der`] and [`pem`]: the small encoders certificates need.
+//! - [`keys`]: deterministic RSA-2048 and P-384 keys and signatures.
+//! - [`x509`]: certificates and CRLs shaped like AMD's.
+//! - [`hierarchy`]: ARK → ASK/ASVK → VCEK/VLEK per product line.
+//! - [`report`]: raw SEV-SNP reports (v2, v3, v5) with every field settable.
+//! - [`vectors`]: the cases of `test-vectors/snp` and their manifest.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+pub mod der;
+pub mod hierarchy;
+pub mod keys;
+pub mod pem;
+pub mod report;
+pub mod vectors;
+pub mod x509;
+
+pub use hierarchy::{LeafKind, LeafSpec, ProductCa};
+pub use keys::{EcKey, RsaKey};
+pub use report::{ReportFields, Tcb};
+pub use vectors::{generate, Case, Expected, VectorSet, World};
