@@ -120,3 +120,24 @@ impl VerifiedCache {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The service shares one cache between request handlers.
+    #[test]
+    fn cache_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<VerifiedCache>();
+        assert_send_sync::<Arc<VerifiedChain>>();
+    }
+
+    #[test]
+    fn disabled_cache_remembers_nothing() {
+        let c = VerifiedCache::disabled();
+        assert!(c.get(&[0; 32]).is_none());
+        assert_eq!(c.stats(), (0, 1));
+        assert!(c.is_empty());
+    }
+}

@@ -1,0 +1,162 @@
+//! The verified-chain cache on real evidence: a second report costs no
+//! chain verification, and a cached chain is never used outside its
+//! validity window or after its anchors stop being trusted.
+
+use std::path::{Path, PathBuf};
+
+use cogito_core::{TrustAnchors, VerificationTime};
+use cogito_snp::{builtin_anchors, verify_report, Collateral, Options, SnpError, VerifiedCache};
+
+fn vectors_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("COGITO_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
+    if dir.join("MANIFEST.toml").is_file() {
+        return Some(dir);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "CI=true but the real vectors are missing at {}",
+        dir.display()
+    );
+    eprintln!("skipping: real vectors not found at {}", dir.display());
+    None
+}
+
+fn milan(dir: &Path) -> (Vec<u8>, Collateral) {
+    let case = dir.join("snp/milan-v2-virtee");
+    let report = std::fs::read(case.join("report.bin")).unwrap();
+    let collateral = Collateral {
+        vcek: Some(std::fs::read(case.join("vcek.der")).unwrap()),
+        ..Collateral::default()
+    };
+    (report, collateral)
+}
+
+fn at(s: &str) -> VerificationTime {
+    VerificationTime::parse_rfc3339(s).unwrap()
+}
+
+#[test]
+fn second_verification_hits_the_cache() {
+    let Some(dir) = vectors_dir() else { return };
+    let (report, collateral) = milan(&dir);
+    let cache = VerifiedCache::default();
+    let t = at("2023-04-05T00:00:00Z");
+    let a = verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap();
+    let b = verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap();
+    assert_eq!(cache.stats(), (1, 1));
+    assert_eq!(cache.len(), 1);
+    assert_eq!(a.platform, b.platform);
+    assert_eq!(a.claims, b.claims);
+}
+
+#[test]
+fn cached_chain_is_not_used_after_it_expires() {
+    let Some(dir) = vectors_dir() else { return };
+    let (report, collateral) = milan(&dir);
+    let cache = VerifiedCache::default();
+    verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        at("2023-04-05T00:00:00Z"),
+        &Options::default(),
+        &cache,
+    )
+    .unwrap();
+    // The VCEK expires 2030-04-03T19:23:43Z.
+    let e = verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        at("2030-04-04T00:00:00Z"),
+        &Options::default(),
+        &cache,
+    )
+    .unwrap_err();
+    assert!(matches!(e, SnpError::OutsideValidity { .. }), "{e}");
+    let e = verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        at("2023-04-01T00:00:00Z"),
+        &Options::default(),
+        &cache,
+    )
+    .unwrap_err();
+    assert!(matches!(e, SnpError::OutsideValidity { .. }), "{e}");
+}
+
+#[test]
+fn cached_chain_is_not_used_without_its_anchors() {
+    let Some(dir) = vectors_dir() else { return };
+    let (report, collateral) = milan(&dir);
+    let cache = VerifiedCache::default();
+    let t = at("2023-04-05T00:00:00Z");
+    verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap();
+    let e = verify_report(
+        &report,
+        &collateral,
+        &TrustAnchors::empty(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap_err();
+    assert!(matches!(e, SnpError::UntrustedIssuer { .. }), "{e}");
+}
+
+#[test]
+fn a_tampered_report_with_a_cached_chain_is_still_rejected() {
+    let Some(dir) = vectors_dir() else { return };
+    let (mut report, collateral) = milan(&dir);
+    let cache = VerifiedCache::default();
+    let t = at("2023-04-05T00:00:00Z");
+    verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap();
+    report[0x90] ^= 1; // MEASUREMENT
+    let e = verify_report(
+        &report,
+        &collateral,
+        builtin_anchors(),
+        t,
+        &Options::default(),
+        &cache,
+    )
+    .unwrap_err();
+    assert_eq!(e, SnpError::BadReportSignature { key: "VCEK" });
+    assert_eq!(cache.stats().0, 1);
+}
