@@ -520,66 +520,19 @@ fn verify_chain(
         })?;
     cert::check_not_ca(&leaf, leaf_name)?;
 
-    // Find the pinned issuer by name, then check its signature.
-    let mut issuer_found = None;
-    let mut last_err = None;
-    for anchor in anchor_for(anchors, product, issuer_role) {
-        let ic = cert::parse_certificate(&anchor.der, issuer_role.as_str())?;
-        if ic.subject().as_raw() != leaf.issuer().as_raw() {
-            continue;
-        }
-        match cert::verify_issued_by(&leaf, leaf_name, &ic, issuer_role.as_str()) {
-            Ok(()) => {
-                issuer_found = Some((anchor, ic));
-                break;
-            }
-            Err(e) => last_err = Some(e),
-        }
-    }
-    let (issuer_anchor, issuer) = match (issuer_found, last_err) {
-        (Some(found), _) => found,
-        (None, Some(e)) => return Err(e),
-        (None, None) => {
-            return Err(SnpError::UntrustedIssuer {
-                which: leaf_name,
-                issuer: leaf.issuer().to_string(),
-                product,
-                expected_issuer: issuer_role.as_str(),
-            })
-        }
-    };
+    // The pinned ASK/ASVK that issued the leaf, then the pinned ARK that
+    // issued it (and signed itself).
+    let (issuer_anchor, issuer) =
+        find_pinned_issuer(&leaf, leaf_name, anchors, product, issuer_role, |_| Ok(()))?;
     cert::check_ca(&issuer, issuer_role.as_str())?;
-
-    // The ARK that issued the ASK/ASVK, and the ARK's self-signature.
-    let mut root_found = None;
-    let mut last_err = None;
-    for anchor in anchor_for(anchors, product, AmdKeyRole::Ark) {
-        let rc = cert::parse_certificate(&anchor.der, "ARK")?;
-        if rc.subject().as_raw() != issuer.issuer().as_raw() {
-            continue;
-        }
-        let ok = cert::verify_issued_by(&issuer, issuer_role.as_str(), &rc, "ARK")
-            .and_then(|()| cert::verify_issued_by(&rc, "ARK", &rc, "ARK (self-signed)"));
-        match ok {
-            Ok(()) => {
-                root_found = Some((anchor, rc));
-                break;
-            }
-            Err(e) => last_err = Some(e),
-        }
-    }
-    let (root_anchor, root) = match (root_found, last_err) {
-        (Some(found), _) => found,
-        (None, Some(e)) => return Err(e),
-        (None, None) => {
-            return Err(SnpError::UntrustedIssuer {
-                which: issuer_role.as_str(),
-                issuer: issuer.issuer().to_string(),
-                product,
-                expected_issuer: "ARK",
-            })
-        }
-    };
+    let (root_anchor, root) = find_pinned_issuer(
+        &issuer,
+        issuer_role.as_str(),
+        anchors,
+        product,
+        AmdKeyRole::Ark,
+        |rc| cert::verify_issued_by(rc, "ARK", rc, "ARK (self-signed)"),
+    )?;
     cert::check_ca(&root, "ARK")?;
 
     // Validity of all three at `at` (RFC 5280 §6.1.3 (a)(2)).
@@ -646,6 +599,39 @@ fn verify_chain(
         root_der: root_anchor.der.clone(),
         crls,
     })
+}
+
+/// Finds the pinned anchor of `role` whose subject is `child`'s issuer and
+/// whose key verifies `child`'s signature (plus `also`, e.g. the ARK's
+/// self-signature). Without a candidate by name the issuer is untrusted;
+/// with candidates that all fail, the last failure is reported.
+fn find_pinned_issuer<'a>(
+    child: &X509Certificate<'_>,
+    child_name: &'static str,
+    anchors: &'a TrustAnchors,
+    product: AmdProduct,
+    role: AmdKeyRole,
+    also: impl Fn(&X509Certificate<'a>) -> Result<(), SnpError>,
+) -> Result<(&'a TrustAnchor, X509Certificate<'a>), SnpError> {
+    let mut last_err = None;
+    for anchor in anchor_for(anchors, product, role) {
+        let candidate = cert::parse_certificate(&anchor.der, role.as_str())?;
+        if candidate.subject().as_raw() != child.issuer().as_raw() {
+            continue;
+        }
+        match cert::verify_issued_by(child, child_name, &candidate, role.as_str())
+            .and_then(|()| also(&candidate))
+        {
+            Ok(()) => return Ok((anchor, candidate)),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| SnpError::UntrustedIssuer {
+        which: child_name,
+        issuer: child.issuer().to_string(),
+        product,
+        expected_issuer: role.as_str(),
+    }))
 }
 
 /// Step 8a: REPORTED_TCB equals the certificate's SPLs (VCEK spec §3.1;
