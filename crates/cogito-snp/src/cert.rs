@@ -38,6 +38,15 @@ pub fn parse_certificate<'a>(der: &'a [u8], which: &str) -> Result<X509Certifica
             ),
         });
     }
+    // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance
+    // of a particular extension." A repeated SPL could otherwise be read
+    // one way here and another way elsewhere.
+    if let Err(e) = cert.tbs_certificate.extensions_map() {
+        return Err(SnpError::MalformedCertificate {
+            which: which.to_string(),
+            reason: format!("extensions: {e}"),
+        });
+    }
     Ok(cert)
 }
 

@@ -233,7 +233,21 @@ pub fn verify_parsed(
     let cpuid_product = report.product_from_cpuid()?;
     let key = cache_key(leaf_der, &collateral.crls);
     let chain = match cache.get(&key) {
-        Some(c) if cache_entry_usable(&c, kind, at, anchors) => c,
+        // The entry must also have been verified for the product this
+        // call resolves to: a cached Milan chain must not answer a call
+        // that says Genoa.
+        Some(c)
+            if cache_entry_usable(&c, kind, at, anchors)
+                && resolve_product(
+                    report.version,
+                    options.product,
+                    cpuid_product,
+                    c.extensions.product(),
+                )
+                .is_ok_and(|(p, _)| p == c.product) =>
+        {
+            c
+        }
         _ => {
             let c = Arc::new(verify_chain(
                 report,

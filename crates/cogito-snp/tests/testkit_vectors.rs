@@ -183,16 +183,10 @@ fn run_all(shared: Option<&VerifiedCache>) -> (usize, Vec<String>) {
 /// Cases whose manifest outcome (what the specs require) cogito does not
 /// yet produce, with the reason. Each entry must still fail: once the
 /// verifier is fixed the test says so and the entry must be removed.
-const KNOWN_VERIFIER_BUGS: &[(&str, &str)] = &[(
-    "milan-v3-vcek-duplicate-snp-spl",
-    "VcekExtensions::parse takes the first of duplicate extensions; RFC 5280 §4.2 forbids duplicates",
-)];
+const KNOWN_VERIFIER_BUGS: &[(&str, &str)] = &[];
 
 /// As [`KNOWN_VERIFIER_BUGS`], only when every case shares one cache.
-const KNOWN_SHARED_CACHE_BUGS: &[(&str, &str)] = &[(
-    "milan-v2-vcek-no-product-name-as-genoa",
-    "a cache entry made for Options.product = Milan is reused when the caller says Genoa (the cache key and cache_entry_usable ignore the product)",
-)];
+const KNOWN_SHARED_CACHE_BUGS: &[(&str, &str)] = &[];
 
 /// Fails on unexpected failures, and on known bugs that no longer fail.
 fn check(n: usize, failures: &[String], known: &[(&str, &str)], what: &str) {
