@@ -1,11 +1,125 @@
-//! `cogito demo`: the embedded default job (filled in with the testkit vectors).
+//! `cogito demo`: cogito's main job on embedded example evidence.
+//!
+//! The evidence is the testkit's `genoa-v3-vcek` vector (committed under
+//! `test-vectors/snp/`): a Genoa v3 report signed by a VCEK that chains to
+//! the testkit's *fake* ARK/ASK. The demo trusts those fake roots
+//! explicitly — exactly what `--trust-anchors test-vectors/snp/anchors`
+//! does — and then shows that a tampered report and the same chain without
+//! the fake roots are refused. Real reports verify against AMD's built-in
+//! roots; see `cogito verify --help`.
 
 use clap::Args;
+use cogito_core::anchors::certificates_from_pem_or_der;
+use cogito_core::{CogitoError, VerificationTime};
+use cogito_snp::{verify_report, Collateral, Options, VerifiedCache};
+
+use crate::output;
+use crate::verify::{Failure, Success};
+
+const REPORT: &[u8] = include_bytes!("../../../test-vectors/snp/genoa-v3-vcek/report.bin");
+const VCEK: &[u8] = include_bytes!("../../../test-vectors/snp/genoa-v3-vcek/vcek.der");
+const CHAIN: &[u8] = include_bytes!("../../../test-vectors/snp/genoa-v3-vcek/cert_chain.pem");
+const FAKE_ARK: &[u8] = include_bytes!("../../../test-vectors/snp/anchors/genoa-ark.pem");
+const FAKE_ASK: &[u8] = include_bytes!("../../../test-vectors/snp/anchors/genoa-ask.pem");
+/// The manifest's verify_at for this case.
+const AT: &str = "2025-06-01T00:00:00Z";
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {}
 
+fn attempt(
+    title: &str,
+    report: &[u8],
+    trust_fake_roots: bool,
+    expect: Result<(), &'static str>,
+) -> Result<bool, Failure> {
+    let chain = certificates_from_pem_or_der(CHAIN).map_err(|m| Failure {
+        code: "demo.embedded",
+        class: cogito_core::ErrorClass::Internal,
+        message: m,
+    })?;
+    let collateral = Collateral {
+        vcek: Some(VCEK.to_vec()),
+        chain,
+        ..Collateral::default()
+    };
+    let mut anchors = cogito_snp::builtin_anchors().clone();
+    if trust_fake_roots {
+        for (name, pem) in [("testkit Genoa ARK", FAKE_ARK), ("testkit Genoa ASK", FAKE_ASK)] {
+            anchors.add_pem_or_der(pem, false, name).map_err(|e| Failure {
+                code: "demo.embedded",
+                class: cogito_core::ErrorClass::Internal,
+                message: e.to_string(),
+            })?;
+        }
+    }
+    let at = VerificationTime::parse_rfc3339(AT).map_err(|e| Failure {
+        code: "demo.embedded",
+        class: cogito_core::ErrorClass::Internal,
+        message: e.to_string(),
+    })?;
+    let result = verify_report(report, &collateral, &anchors, at, &Options::default(), &VerifiedCache::default())
+        .map(|verified| Success {
+            evidence_kind: "AMD SEV-SNP attestation report",
+            verified,
+        })
+        .map_err(|e| Failure {
+            code: e.code(),
+            class: e.class(),
+            message: e.to_string(),
+        });
+    println!("── {title}");
+    print!("{}", output::render_text(&result));
+    let as_expected = match (&result, expect) {
+        (Ok(_), Ok(())) => true,
+        (Err(f), Err(code)) => f.code == code,
+        _ => false,
+    };
+    println!();
+    Ok(as_expected)
+}
+
 pub fn run(_args: &DemoArgs) -> i32 {
-    println!("demo: not yet available");
-    0
+    println!("cogito demo: verifying embedded SEV-SNP evidence signed by the testkit's FAKE AMD roots");
+    println!("(trusted here only because the demo says so; real reports verify against AMD's built-in roots)\n");
+    let mut tampered = REPORT.to_vec();
+    tampered[0x90] ^= 0x01; // one bit of MEASUREMENT
+    let runs = [
+        attempt(
+            "1. the report, with the testkit roots trusted explicitly",
+            REPORT,
+            true,
+            Ok(()),
+        ),
+        attempt(
+            "2. the same report with one bit of MEASUREMENT flipped",
+            &tampered,
+            true,
+            Err("snp.report.bad_signature"),
+        ),
+        attempt(
+            "3. the untouched report, trusting only AMD's built-in roots",
+            REPORT,
+            false,
+            Err("snp.chain.not_pinned"),
+        ),
+    ];
+    let mut ok = true;
+    for r in runs {
+        match r {
+            Ok(true) => {}
+            Ok(false) => ok = false,
+            Err(f) => {
+                eprintln!("demo: {}", f.message);
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        println!("demo: all three outcomes are as expected (1 verified, 2 and 3 refused)");
+        0
+    } else {
+        println!("demo: an outcome was not as expected");
+        1
+    }
 }

@@ -278,8 +278,10 @@ pub fn verify_parsed(
     checks.push(Check {
         name: "endorsement_chain",
         detail: format!(
-            "ARK-{product} (pinned) → {} (pinned) → {}: RSASSA-PSS SHA-384 signatures, names, CA constraints and validity at {at}",
+            "ARK-{product} ({}) → {} ({}) → {}: RSASSA-PSS SHA-384 signatures, names, CA constraints and validity at {at}",
+            anchor_origin(chain.certificates[2].builtin_anchor),
             if kind == SigningKey::Vcek { "ASK" } else { "ASVK" },
+            anchor_origin(chain.certificates[1].builtin_anchor),
             kind.as_str()
         ),
     });
@@ -375,6 +377,15 @@ pub fn verify_parsed(
         checks,
         verified_at: at,
     })
+}
+
+/// Where a pinned anchor came from, for the checks summary.
+fn anchor_origin(builtin: bool) -> &'static str {
+    if builtin {
+        "pinned, built in"
+    } else {
+        "pinned, from the caller's trust anchors"
+    }
 }
 
 fn cache_key(leaf_der: &[u8], crls: &[Vec<u8>]) -> [u8; 32] {
