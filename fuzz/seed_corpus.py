@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Writes seed corpora for the fuzz targets into fuzz/corpus/<target>/ from
+the real vectors in ../shared/vectors (or $COGITO_VECTORS).
+
+The corpus directory is git-ignored: vector files must never be committed
+into this repository. Run from anywhere: `python3 fuzz/seed_corpus.py`.
+"""
+import base64
+import hashlib
+import os
+import struct
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VECTORS = Path(os.environ.get("COGITO_VECTORS", HERE / ".." / ".." / "shared" / "vectors"))
+CORPUS = HERE / "corpus"
+
+# GHCB spec 4.1.8.1 GUIDs, RFC 4122 byte order (as cogito_snp::cert_table).
+GUID = {
+    "ark": bytes.fromhex("c0b406a4a80349529743" "3fb6014cd0ae"),
+    "ask": bytes.fromhex("4ab7b379bbac4fe4a02f05aef327c782"),
+    "vcek": bytes.fromhex("63da758de6644564adc5f4b93be8accd"),
+    "vlek": bytes.fromhex("a8074bc2a25a483eaae639c045a0b8a1"),
+}
+
+
+def pem_certs(text: bytes):
+    out, cur = [], None
+    for line in text.decode("ascii", "replace").splitlines():
+        if line.startswith("-----BEGIN CERTIFICATE"):
+            cur = []
+        elif line.startswith("-----END CERTIFICATE") and cur is not None:
+            out.append(base64.b64decode("".join(cur)))
+            cur = None
+        elif cur is not None:
+            cur.append(line.strip())
+    return out
+
+
+def cert_table(entries):
+    header = (len(entries) + 1) * 24
+    table, data = bytearray(), bytearray()
+    for guid, blob in entries:
+        table += guid + struct.pack("<II", header + len(data), len(blob))
+        data += blob
+    return bytes(table + bytes(24) + data)
+
+
+def put(target: str, blob: bytes):
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(blob).hexdigest()).write_bytes(blob)
+
+
+def main() -> int:
+    snp = VECTORS / "snp"
+    if not snp.is_dir():
+        print(f"skipping: {snp} not found", file=sys.stderr)
+        return 0
+    for case in sorted(snp.iterdir()):
+        report = case / "report.bin"
+        if report.exists():
+            for t in ("snp_report", "snp_verify", "evidence_detect"):
+                put(t, report.read_bytes())
+        hcl = case / "hcl_report.bin"
+        if hcl.exists():
+            put("evidence_detect", hcl.read_bytes())
+        leaf_kind = "vcek" if (case / "vcek.der").exists() else "vlek"
+        leaf = (case / f"{leaf_kind}.der").read_bytes()
+        chain = pem_certs((case / "cert_chain.pem").read_bytes())
+        entries = [(GUID[leaf_kind], leaf)]
+        if len(chain) == 2:
+            entries += [(GUID["ask"], chain[0]), (GUID["ark"], chain[1])]
+        table = cert_table(entries)
+        put("snp_cert_table", table)
+        put("snp_cert_table", table + bytes(4096 - len(table) % 4096))  # page padding
+        put("snp_cert_table", cert_table([(GUID[leaf_kind], leaf)]))
+    for t in sorted(p.name for p in CORPUS.iterdir()):
+        print(f"{t}: {len(list((CORPUS / t).iterdir()))} seeds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
