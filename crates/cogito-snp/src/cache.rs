@@ -60,8 +60,8 @@ impl Default for VerifiedCache {
 }
 
 impl VerifiedCache {
-    /// A cache holding at most `capacity` chains (when full it starts over,
-    /// which bounds memory without an eviction policy on the hot path).
+    /// A cache holding at most `capacity` chains (when full, inserting
+    /// evicts one arbitrary entry: bounded memory, O(1) on the hot path).
     pub fn with_capacity(capacity: usize) -> Self {
         VerifiedCache {
             map: RwLock::new(HashMap::new()),
@@ -95,8 +95,13 @@ impl VerifiedCache {
             return;
         }
         if let Ok(mut m) = self.map.write() {
-            if m.len() >= self.capacity {
-                m.clear();
+            // Evict one arbitrary entry rather than all of them, so that a
+            // flood of distinct certificates cannot empty the cache of
+            // every other platform's chain at once.
+            if m.len() >= self.capacity && !m.contains_key(&key) {
+                if let Some(victim) = m.keys().next().copied() {
+                    m.remove(&victim);
+                }
             }
             m.insert(key, chain);
         }
@@ -131,6 +136,67 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<VerifiedCache>();
         assert_send_sync::<Arc<VerifiedChain>>();
+    }
+
+    /// The P-384 base point: a valid public key for tests.
+    fn generator_key() -> crate::crypto::P384Key {
+        let point = hex::decode(concat!(
+            "04",
+            "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7",
+            "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f"
+        ))
+        .unwrap();
+        crate::crypto::P384Key::from_sec1(&point).unwrap()
+    }
+
+    fn cert() -> CertificateClaims {
+        CertificateClaims {
+            role: "VCEK",
+            subject: String::new(),
+            serial: String::new(),
+            validity: Window {
+                not_before: cogito_core::VerificationTime::from_unix(0),
+                not_after: cogito_core::VerificationTime::from_unix(1),
+            },
+            sha256: String::new(),
+            builtin_anchor: false,
+        }
+    }
+
+    #[test]
+    fn full_cache_evicts_one_entry_not_all() {
+        let c = VerifiedCache::with_capacity(2);
+        let chain = |n: u8| {
+            Arc::new(VerifiedChain {
+                key: generator_key(),
+                kind: SigningKey::Vcek,
+                product: AmdProduct::Milan,
+                extensions: VcekExtensions {
+                    struct_version: None,
+                    product_name: None,
+                    bl_spl: n,
+                    tee_spl: 0,
+                    snp_spl: 0,
+                    ucode_spl: 0,
+                    fmc_spl: None,
+                    hw_id: None,
+                    csp_id: None,
+                },
+                window: Window {
+                    not_before: cogito_core::VerificationTime::from_unix(0),
+                    not_after: cogito_core::VerificationTime::from_unix(1),
+                },
+                issuer_der: vec![],
+                root_der: vec![],
+                certificates: [cert(), cert(), cert()],
+                crls: vec![],
+            })
+        };
+        c.insert([1; 32], chain(1));
+        c.insert([2; 32], chain(2));
+        c.insert([3; 32], chain(3));
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&[3; 32]).is_some());
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub fn normalize_serial(raw: &[u8]) -> &[u8] {
 
 /// Parses a DER CRL, returning its raw issuer name (for matching) with it.
 pub fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>, SnpError> {
+    crate::cert::check_signed_envelope(der, "CRL")?;
     let (rest, crl) =
         CertificateRevocationList::from_der(der).map_err(|e| SnpError::MalformedCertificate {
             which: "CRL".into(),

@@ -22,7 +22,6 @@ use std::time::Instant;
 
 use cogito_core::anchors::certificates_from_pem_or_der;
 use cogito_core::{detect, CogitoError, Evidence, VerificationTime};
-use cogito_snp::cert::parse_certificate;
 use cogito_snp::{
     builtin_anchors, verify_report, Collateral, HclReport, Options, Report, SnpError,
     VerifiedCache, REPORT_LEN,
@@ -562,8 +561,8 @@ fn report_mutations_are_rejected_without_panic() {
 }
 
 /// Mutated VCEK/VLEK DER (and supplied ASK/ARK) must never panic, and a
-/// mutated certificate is only ever accepted if its signed part (the
-/// TBSCertificate) is unchanged, i.e. the edit hit the unsigned wrapper.
+/// mutated certificate is never accepted, not even when the edit only hit
+/// the unsigned wrapper.
 #[test]
 fn certificate_mutations_never_panic() {
     let Some(root) = vectors_dir() else { return };
@@ -573,15 +572,10 @@ fn certificate_mutations_never_panic() {
     cases.dedup_by(|a, b| a.dir == b.dir);
     let cache = VerifiedCache::default();
     let failures = Failures::default();
-    let accepted_wrapper_edits = AtomicUsize::new(0);
     let n = mutation_count(REPORT_MUTATIONS).min(CERT_MUTATIONS);
     parallel(&cases, |c| {
         let mut rng = Rng::seeded(&c.id, 2);
         let anchors = builtin_anchors();
-        // The case's own verdict with its genuine certificate; edits must
-        // never turn a rejection into an acceptance.
-        let genuine_ok =
-            verify_report(&c.report, &c.collateral, anchors, c.at, &c.options, &cache).is_ok();
         let is_vlek = c.collateral.vlek.is_some();
         let leaf = c
             .collateral
@@ -589,11 +583,6 @@ fn certificate_mutations_never_panic() {
             .clone()
             .or_else(|| c.collateral.vlek.clone())
             .expect("leaf");
-        let leaf_tbs = parse_certificate(&leaf, "leaf")
-            .expect("genuine leaf parses")
-            .tbs_certificate
-            .as_ref()
-            .to_vec();
         let with_leaf = |der: Vec<u8>| {
             let mut col = c.collateral.clone();
             if is_vlek {
@@ -612,20 +601,18 @@ fn certificate_mutations_never_panic() {
                     format!("verify_report panicked on a mutated leaf: {p}"),
                     &m,
                 ),
+                // Regression: x509-parser ignores the tag class of some
+                // unsigned wrapper bytes, so re-encoded copies of a real
+                // VCEK used to verify (each a fresh cache entry). The
+                // envelope is now checked as strict DER: no edit of a
+                // certificate may be accepted.
                 Ok(Ok(_)) => {
-                    let same_tbs = parse_certificate(&m, "leaf")
-                        .map(|x| x.tbs_certificate.as_ref() == leaf_tbs.as_slice())
-                        .unwrap_or(false);
-                    if !same_tbs || !genuine_ok {
-                        failures.add(
-                            &c.id,
-                            &what,
-                            "a mutated leaf certificate was accepted".into(),
-                            &m,
-                        );
-                    } else {
-                        accepted_wrapper_edits.fetch_add(1, Ordering::Relaxed);
-                    }
+                    failures.add(
+                        &c.id,
+                        &what,
+                        "a mutated leaf certificate was accepted".into(),
+                        &m,
+                    );
                 }
                 Ok(Err(_)) => {}
             }
@@ -668,10 +655,9 @@ fn certificate_mutations_never_panic() {
         }
     });
     eprintln!(
-        "certificate mutations: {} certificates × ({CERT_MUTATIONS} + truncations) in {:.1?}; {} accepted edits of the unsigned wrapper",
+        "certificate mutations: {} certificates × ({CERT_MUTATIONS} + truncations) in {:.1?}",
         cases.len(),
         started.elapsed(),
-        accepted_wrapper_edits.load(Ordering::Relaxed)
     );
     failures.assert_none();
 }
