@@ -4,29 +4,13 @@
 //!
 //! Skips with a notice when the vectors are absent, except under CI=true.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
 fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    if dir.join("MANIFEST.toml").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "CI=true but the real vectors are missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: real vectors not found at {} (set COGITO_VECTORS)",
-        dir.display()
-    );
-    None
+    cogito_testkit::real_vectors::dir()
 }
 
 /// The stable error code each manifest reject reason must produce.

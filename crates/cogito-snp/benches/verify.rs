@@ -23,7 +23,6 @@
 //! prints a notice and does nothing (under `CI=true` it fails).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cogito_core::anchors::certificates_from_pem_or_der;
@@ -55,27 +54,8 @@ struct Fixture {
 }
 
 fn fixture() -> Option<Fixture> {
-    let root = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/vectors"
-            ))
-        });
-    let manifest = match std::fs::read_to_string(root.join("MANIFEST.toml")) {
-        Ok(m) => m,
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "CI=true but the real vectors are missing at {}",
-                root.display()
-            )
-        }
-        Err(_) => {
-            eprintln!("skipping: ../shared/vectors not found");
-            return None;
-        }
-    };
+    let root = cogito_testkit::real_vectors::dir()?;
+    let manifest = std::fs::read_to_string(root.join("MANIFEST.toml")).expect("MANIFEST.toml");
     let manifest: toml::Table = toml::from_str(&manifest).expect("MANIFEST.toml is TOML");
     let case = manifest["vector"]
         .as_array()

@@ -8,20 +8,7 @@ use cogito_core::{TrustAnchors, VerificationTime};
 use cogito_snp::{builtin_anchors, verify_report, Collateral, Options, SnpError, VerifiedCache};
 
 fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    if dir.join("MANIFEST.toml").is_file() {
-        return Some(dir);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI=true but the real vectors are missing at {}",
-        dir.display()
-    );
-    eprintln!("skipping: real vectors not found at {}", dir.display());
-    None
+    cogito_testkit::real_vectors::dir()
 }
 
 fn milan(dir: &Path) -> (Vec<u8>, Collateral) {

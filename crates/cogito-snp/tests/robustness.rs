@@ -42,25 +42,7 @@ const HCL_MUTATIONS: usize = 20_000;
 // Vectors
 
 fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/vectors"
-            ))
-        });
-    if dir.join("MANIFEST.toml").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "CI=true but the real vectors are missing: {} has no MANIFEST.toml",
-            dir.display()
-        );
-    }
-    eprintln!("skipping: ../shared/vectors not found");
-    None
+    cogito_testkit::real_vectors::dir()
 }
 
 /// One `[[vector]]` of platform `snp`, loaded.

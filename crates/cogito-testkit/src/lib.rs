@@ -11,6 +11,7 @@
 //! - [`hierarchy`]: ARK → ASK/ASVK → VCEK/VLEK per product line.
 //! - [`report`]: raw SEV-SNP reports (v2, v3, v5) with every field settable.
 //! - [`vectors`]: the cases of `test-vectors/snp` and their manifest.
+//! - [`real_vectors`]: where the real evidence in `../shared/vectors` is.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod der;
 pub mod hierarchy;
 pub mod keys;
 pub mod pem;
+pub mod real_vectors;
 pub mod report;
 pub mod vectors;
 pub mod x509;
