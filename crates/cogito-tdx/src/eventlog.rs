@@ -1,0 +1,1 @@
+//! CC event log (CCEL) parsing and RTMR replay. (Being written.)

@@ -1,0 +1,12 @@
+//! Intel TDX quote verification with DCAP collateral, and replay of the
+//! CC event log (CCEL) into RTMRs — without I/O.
+//!
+//! - [`quote`]: parse quote v4/v5 (TD 1.0 / 1.5 bodies) and its
+//!   certification data (QE report, QE auth data, PCK chain).
+//! - [`verify`]: verify a quote against collateral, anchors and time.
+//! - [`eventlog`]: parse the CCEL ACPI table and the TCG2 crypto-agile event
+//!   log, replay RTMR0–3.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod eventlog;
