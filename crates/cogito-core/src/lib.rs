@@ -18,6 +18,7 @@
 
 pub mod anchors;
 pub mod claims;
+pub mod der;
 pub mod error;
 pub mod evidence;
 pub mod hexser;

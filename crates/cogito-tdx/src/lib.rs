@@ -10,3 +10,8 @@
 #![deny(missing_docs)]
 
 pub mod eventlog;
+pub mod error;
+pub mod quote;
+
+pub use error::TdxError;
+pub use quote::{QeReport, Quote, TdReport};
