@@ -89,7 +89,7 @@ fn crl_der(dir: &Path, name: &str, bytes: &[u8]) -> Result<Vec<u8>, CollateralEr
 }
 
 /// Minimal standard base64 decoding (whitespace ignored).
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;

@@ -25,6 +25,15 @@ pub enum CollateralError {
         /// What is wrong.
         reason: String,
     },
+    /// A bundle holds some of a set of files that only make sense
+    /// together (the TDX collateral), but not all.
+    #[error("{path}: incomplete collateral: missing {}; supply all of them, or none for a signature-only check", missing.join(", "))]
+    IncompleteBundle {
+        /// The bundle directory.
+        path: PathBuf,
+        /// The missing file names.
+        missing: Vec<String>,
+    },
     /// The vendor service could not provide an object.
     #[error("fetching {url}: {reason}")]
     Fetch {
@@ -59,6 +68,7 @@ impl CogitoError for CollateralError {
         match self {
             CollateralError::Io { .. } => "collateral.io",
             CollateralError::BadFile { .. } => "collateral.bad_file",
+            CollateralError::IncompleteBundle { .. } => "collateral.incomplete_bundle",
             CollateralError::Fetch { .. } => "collateral.fetch_failed",
             CollateralError::NotCached { .. } => "collateral.not_cached",
             CollateralError::Cache { .. } => "collateral.cache",
@@ -68,7 +78,9 @@ impl CogitoError for CollateralError {
 
     fn class(&self) -> ErrorClass {
         match self {
-            CollateralError::Io { .. } | CollateralError::BadFile { .. } => ErrorClass::BadInput,
+            CollateralError::Io { .. }
+            | CollateralError::BadFile { .. }
+            | CollateralError::IncompleteBundle { .. } => ErrorClass::BadInput,
             CollateralError::Fetch { .. } | CollateralError::NotCached { .. } => {
                 ErrorClass::CollateralUnavailable
             }

@@ -13,7 +13,6 @@
 //! exponential backoff (honouring `Retry-After`), then reported with a
 //! clear message. In offline mode the client answers from the cache only.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cogito_core::AmdProduct;
@@ -21,6 +20,7 @@ use cogito_snp::{SigningKey, TcbParts};
 
 use crate::cache::DiskCache;
 use crate::error::CollateralError;
+use crate::http::{now_unix, Http, Retry, Service};
 
 /// AMD's production KDS.
 pub const AMD_KDS: &str = "https://kdsintf.amd.com";
@@ -59,8 +59,15 @@ impl Default for KdsConfig {
 pub struct KdsClient {
     config: KdsConfig,
     cache: DiskCache,
-    agent: ureq::Agent,
+    http: Http,
 }
+
+const KDS: Service = Service {
+    name: "KDS",
+    not_found_hint: " (no such object: check the product line, the chip id and the TCB)",
+    give_up_hint:
+        "AMD's KDS rate-limits requests — wait and retry, or verify offline with --certs DIR",
+};
 
 impl std::fmt::Debug for KdsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,23 +88,16 @@ fn family(kind: SigningKey) -> &'static str {
 impl KdsClient {
     /// A client with `config`, caching in `cache`.
     pub fn new(config: KdsConfig, cache: DiskCache) -> Self {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(provider)
-            .root_certs(ureq::tls::RootCerts::WebPki)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(config.timeout))
-            .user_agent(concat!("cogito/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build()
-            .into();
+        let retry = Retry {
+            attempts: config.attempts,
+            initial_backoff: config.initial_backoff,
+            max_backoff: config.max_backoff,
+        };
+        let http = Http::new(config.timeout, retry, KDS);
         KdsClient {
             config,
             cache,
-            agent,
+            http,
         }
     }
 
@@ -189,81 +189,8 @@ impl KdsClient {
                 cache: self.cache.root().display().to_string(),
             });
         }
-        let bytes = self.fetch(url)?;
+        let bytes = self.http.get(url)?.body;
         self.cache.put(url, &bytes)?;
         Ok(bytes)
     }
-
-    /// One object over HTTP, with bounded retries on 429 and 5xx.
-    fn fetch(&self, url: &str) -> Result<Vec<u8>, CollateralError> {
-        let attempts = self.config.attempts.max(1);
-        let mut backoff = self.config.initial_backoff;
-        let mut last = String::new();
-        for attempt in 1..=attempts {
-            tracing::debug!(url, attempt, "GET");
-            match self.agent.get(url).call() {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    if status == 200 {
-                        return resp
-                            .body_mut()
-                            .with_config()
-                            .limit(16 << 20)
-                            .read_to_vec()
-                            .map_err(|e| CollateralError::Fetch {
-                                url: url.to_string(),
-                                reason: format!("reading the body: {e}"),
-                            });
-                    }
-                    let retry_after = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    if status == 429 || (500..600).contains(&status) {
-                        last = format!("HTTP {status}");
-                        if attempt < attempts {
-                            let wait = retry_after.unwrap_or(backoff).min(self.config.max_backoff);
-                            tracing::warn!(url, status, ?wait, "KDS busy, retrying");
-                            std::thread::sleep(wait);
-                            backoff = (backoff * 2).min(self.config.max_backoff);
-                            continue;
-                        }
-                    } else {
-                        let hint = if status == 404 {
-                            " (no such object: check the product line, the chip id and the TCB)"
-                        } else {
-                            ""
-                        };
-                        return Err(CollateralError::Fetch {
-                            url: url.to_string(),
-                            reason: format!("HTTP {status}{hint}"),
-                        });
-                    }
-                }
-                Err(e) => {
-                    last = e.to_string();
-                    if attempt < attempts {
-                        std::thread::sleep(backoff.min(self.config.max_backoff));
-                        backoff = (backoff * 2).min(self.config.max_backoff);
-                        continue;
-                    }
-                }
-            }
-        }
-        Err(CollateralError::Fetch {
-            url: url.to_string(),
-            reason: format!(
-                "gave up after {attempts} attempts (last: {last}); AMD's KDS rate-limits requests — wait and retry, or verify offline with --certs DIR"
-            ),
-        })
-    }
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

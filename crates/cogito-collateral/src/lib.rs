@@ -1,12 +1,17 @@
 //! Where verification collateral comes from: offline bundle directories,
-//! AMD's Key Distribution Service (KDS), and a content-addressed on-disk
-//! cache in between. This crate is the edge where network and files live;
+//! AMD's Key Distribution Service (KDS), Intel's Provisioning Certification
+//! Service (PCS) or a PCCS, and a content-addressed on-disk cache in
+//! between. This crate is the edge where network and files live;
 //! the platform crates stay pure.
 //!
 //! - [`bundle`]: read an offline bundle directory (`--certs DIR`).
 //! - [`cache`]: the content-addressed disk cache.
 //! - [`kds`]: the AMD KDS client (VCEK, cert_chain, CRL) with bounded
 //!   backoff on 429/5xx and an offline mode.
+//! - [`tdx_bundle`]: read Intel TDX collateral files (as Intel PCS serves
+//!   them) from a directory.
+//! - [`pcs`]: the Intel PCS / PCCS client (TCB Info, QE Identity, CRLs),
+//!   with the same backoff, caching and offline mode.
 //! - [`resolve_snp`]: combine them into the [`cogito_snp::Collateral`] a
 //!   report needs.
 #![forbid(unsafe_code)]
@@ -15,12 +20,17 @@
 pub mod bundle;
 pub mod cache;
 pub mod error;
+mod http;
 pub mod kds;
+pub mod pcs;
+pub mod tdx_bundle;
 
 pub use bundle::load_snp_bundle;
 pub use cache::DiskCache;
 pub use error::CollateralError;
 pub use kds::{KdsClient, KdsConfig};
+pub use pcs::{PckCa, PcsClient, PcsConfig, SignedObject};
+pub use tdx_bundle::{load_tdx_bundle, TdxCollateralFiles};
 
 use cogito_core::AmdProduct;
 use cogito_snp::{Collateral, CollateralRequest, Report};
