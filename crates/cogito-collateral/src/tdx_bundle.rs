@@ -200,7 +200,7 @@ pub(crate) fn check_pem_chain(bytes: &[u8]) -> Result<(), String> {
     let certs = cogito_core::anchors::certificates_from_pem_or_der(bytes)
         .map_err(|e| format!("expected PEM CERTIFICATE blocks: {e}"))?;
     for (i, der) in certs.iter().enumerate() {
-        cogito_snp::cert::check_signed_envelope(der, "certificate")
+        cogito_core::der::check_signed_envelope(der)
             .map_err(|e| format!("certificate {} of {}: {e}", i + 1, certs.len()))?;
     }
     Ok(())
