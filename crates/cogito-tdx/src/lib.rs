@@ -9,9 +9,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod eventlog;
+pub mod builtin;
+pub mod claims;
+pub mod collateral;
 pub mod error;
+pub mod eventlog;
+pub mod pck;
 pub mod quote;
+pub mod tcb;
+pub mod verify;
+pub mod x509;
 
+pub use builtin::builtin_anchors;
+pub use claims::TdxClaims;
+pub use collateral::Collateral;
 pub use error::TdxError;
 pub use quote::{QeReport, Quote, TdReport};
+pub use verify::{verify_quote, Options, VerifiedCache};

@@ -154,7 +154,10 @@ fn parse_td_report(r: &mut Reader<'_>, td15: bool) -> Result<TdReport, ReaderErr
     ];
     let report_data = r.array("REPORTDATA")?;
     let (tee_tcb_svn2, mr_service_td) = if td15 {
-        (Some(r.array("TEE_TCB_SVN2")?), Some(r.array("MRSERVICETD")?))
+        (
+            Some(r.array("TEE_TCB_SVN2")?),
+            Some(r.array("MRSERVICETD")?),
+        )
     } else {
         (None, None)
     };
@@ -402,7 +405,10 @@ mod tests {
         assert!(p.cert_data.ends_with(b"-----\n"));
         let q5 = quote(5, 3);
         let p = Quote::parse(&q5).unwrap();
-        assert_eq!((p.version, p.body_type, p.signed.len()), (5, 3, 48 + 6 + 648));
+        assert_eq!(
+            (p.version, p.body_type, p.signed.len()),
+            (5, 3, 48 + 6 + 648)
+        );
         assert!(p.body.tee_tcb_svn2.is_some());
     }
 
@@ -422,10 +428,22 @@ mod tests {
     fn unknown_body_types_and_sizes_are_rejected() {
         let mut q = quote(5, 2);
         q[48] = 4;
-        assert!(matches!(Quote::parse(&q), Err(TdxError::BadField { field: "BODY_TYPE", .. })));
+        assert!(matches!(
+            Quote::parse(&q),
+            Err(TdxError::BadField {
+                field: "BODY_TYPE",
+                ..
+            })
+        ));
         let mut q = quote(5, 2);
         q[50] = 0;
-        assert!(matches!(Quote::parse(&q), Err(TdxError::BadField { field: "BODY_SIZE", .. })));
+        assert!(matches!(
+            Quote::parse(&q),
+            Err(TdxError::BadField {
+                field: "BODY_SIZE",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -434,7 +452,10 @@ mod tests {
         q.extend_from_slice(&[0; 70]);
         assert_eq!(Quote::parse(&q).unwrap().trailing_padding, 70);
         q.push(1);
-        assert!(matches!(Quote::parse(&q), Err(TdxError::TrailingData { .. })));
+        assert!(matches!(
+            Quote::parse(&q),
+            Err(TdxError::TrailingData { .. })
+        ));
     }
 
     #[test]
@@ -452,7 +473,10 @@ mod tests {
         q[at] = 5;
         assert!(matches!(
             Quote::parse(&q),
-            Err(TdxError::BadField { field: "CERTIFICATION_DATA_TYPE", .. })
+            Err(TdxError::BadField {
+                field: "CERTIFICATION_DATA_TYPE",
+                ..
+            })
         ));
     }
 }
