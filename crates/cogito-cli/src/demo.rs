@@ -45,12 +45,17 @@ fn attempt(
     };
     let mut anchors = cogito_snp::builtin_anchors().clone();
     if trust_fake_roots {
-        for (name, pem) in [("testkit Genoa ARK", FAKE_ARK), ("testkit Genoa ASK", FAKE_ASK)] {
-            anchors.add_pem_or_der(pem, false, name).map_err(|e| Failure {
-                code: "demo.embedded",
-                class: cogito_core::ErrorClass::Internal,
-                message: e.to_string(),
-            })?;
+        for (name, pem) in [
+            ("testkit Genoa ARK", FAKE_ARK),
+            ("testkit Genoa ASK", FAKE_ASK),
+        ] {
+            anchors
+                .add_pem_or_der(pem, false, name)
+                .map_err(|e| Failure {
+                    code: "demo.embedded",
+                    class: cogito_core::ErrorClass::Internal,
+                    message: e.to_string(),
+                })?;
         }
     }
     let at = VerificationTime::parse_rfc3339(AT).map_err(|e| Failure {
@@ -58,16 +63,23 @@ fn attempt(
         class: cogito_core::ErrorClass::Internal,
         message: e.to_string(),
     })?;
-    let result = verify_report(report, &collateral, &anchors, at, &Options::default(), &VerifiedCache::default())
-        .map(|verified| Success {
-            evidence_kind: "AMD SEV-SNP attestation report",
-            verified,
-        })
-        .map_err(|e| Failure {
-            code: e.code(),
-            class: e.class(),
-            message: e.to_string(),
-        });
+    let result = verify_report(
+        report,
+        &collateral,
+        &anchors,
+        at,
+        &Options::default(),
+        &VerifiedCache::default(),
+    )
+    .map(|verified| Success {
+        evidence_kind: "AMD SEV-SNP attestation report",
+        outcome: crate::verify::Outcome::Snp(verified),
+    })
+    .map_err(|e| Failure {
+        code: e.code(),
+        class: e.class(),
+        message: e.to_string(),
+    });
     println!("── {title}");
     print!("{}", output::render_text(&result));
     let as_expected = match (&result, expect) {
@@ -80,7 +92,9 @@ fn attempt(
 }
 
 pub fn run(_args: &DemoArgs) -> i32 {
-    println!("cogito demo: verifying embedded SEV-SNP evidence signed by the testkit's FAKE AMD roots");
+    println!(
+        "cogito demo: verifying embedded SEV-SNP evidence signed by the testkit's FAKE AMD roots"
+    );
     println!("(trusted here only because the demo says so; real reports verify against AMD's built-in roots)\n");
     let mut tampered = REPORT.to_vec();
     tampered[0x90] ^= 0x01; // one bit of MEASUREMENT

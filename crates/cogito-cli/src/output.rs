@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use cogito_snp::claims::TcbClaims;
 use serde_json::json;
 
-use crate::verify::{Failure, Success};
+use crate::verify::{Failure, Outcome, Success};
 
 fn yes(b: bool) -> &'static str {
     if b {
@@ -34,86 +34,100 @@ pub fn render_text(result: &Result<Success, Failure>) -> String {
                 f.class.exit_code()
             );
         }
-        Ok(s) => {
-            let v = &s.verified;
-            let p = &v.platform;
-            let r = &p.report;
-            let e = &p.endorsement;
-            let _ = writeln!(
-                o,
-                "VERIFIED  {} — {} (product from {})",
-                s.evidence_kind, p.product, p.product_source
-            );
-            let _ = writeln!(o, "  verified at     {}", v.verified_at);
-            let chain: Vec<String> = e
-                .chain
-                .iter()
-                .rev()
-                .map(|c| {
-                    let cn = c.subject.rsplit("CN=").next().unwrap_or(&c.subject);
-                    if c.builtin_anchor {
-                        format!("{cn} (built-in)")
-                    } else {
-                        cn.to_string()
-                    }
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "  signed by       {} via {}",
-                r.signing_key.as_str(),
-                chain.join(" → ")
-            );
-            if let Some(csp) = &e.extensions.csp_id {
-                let _ = writeln!(o, "  VLEK issued to  {csp}");
+        Ok(s) => match &s.outcome {
+            Outcome::Snp(v) => render_snp(&mut o, s.evidence_kind, v),
+            Outcome::Tdx {
+                verified,
+                event_log,
+            } => render_tdx(&mut o, s.evidence_kind, verified, event_log.as_ref()),
+        },
+    }
+    o
+}
+
+fn render_snp(
+    o: &mut String,
+    evidence_kind: &str,
+    v: &cogito_core::Verified<cogito_snp::SnpClaims>,
+) {
+    let p = &v.platform;
+    let r = &p.report;
+    let e = &p.endorsement;
+    let _ = writeln!(
+        o,
+        "VERIFIED  {} — {} (product from {})",
+        evidence_kind, p.product, p.product_source
+    );
+    let _ = writeln!(*o, "  verified at     {}", v.verified_at);
+    let chain: Vec<String> = e
+        .chain
+        .iter()
+        .rev()
+        .map(|c| {
+            let cn = c.subject.rsplit("CN=").next().unwrap_or(&c.subject);
+            if c.builtin_anchor {
+                format!("{cn} (built-in)")
+            } else {
+                cn.to_string()
             }
-            let _ = writeln!(o, "  report version  {}", r.version);
-            let _ = writeln!(
-                o,
-                "  firmware        current {}, committed {}{}",
-                r.current_version,
-                r.committed_version,
-                if p.provisional_firmware {
-                    " (PROVISIONAL)"
-                } else {
-                    ""
-                }
-            );
-            let _ = writeln!(o, "  TCB reported    {}", tcb(&r.reported_tcb));
-            let _ = writeln!(o, "      current     {}", tcb(&r.current_tcb));
-            let _ = writeln!(o, "      committed   {}", tcb(&r.committed_tcb));
-            let _ = writeln!(o, "      launch      {}", tcb(&r.launch_tcb));
-            let _ = writeln!(o, "  measurement     {}", r.measurement.to_hex());
-            let _ = writeln!(o, "  report data     {}", r.report_data.to_hex());
-            let _ = writeln!(o, "  host data       {}", r.host_data.to_hex());
-            let _ = writeln!(
-                o,
-                "  chip id         {}",
-                if r.chip_id_masked {
-                    "masked".to_string()
-                } else {
-                    r.chip_id.to_hex()
-                }
-            );
-            let pol = &r.policy;
-            let _ = writeln!(
-                o,
-                "  guest policy    {}: debug={} smt={} migrate_ma={} single_socket={} abi>={}.{}",
-                pol.raw,
-                yes(pol.debug_allowed),
-                yes(pol.smt_allowed),
-                yes(pol.migrate_ma_allowed),
-                yes(pol.single_socket_required),
-                pol.abi_major,
-                pol.abi_minor
-            );
-            let _ = writeln!(
-                o,
-                "  VMPL            {} (guest SVN {})",
-                r.vmpl, r.guest_svn
-            );
-            let pi = &r.platform_info;
-            let _ = writeln!(
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "  signed by       {} via {}",
+        r.signing_key.as_str(),
+        chain.join(" → ")
+    );
+    if let Some(csp) = &e.extensions.csp_id {
+        let _ = writeln!(*o, "  VLEK issued to  {csp}");
+    }
+    let _ = writeln!(*o, "  report version  {}", r.version);
+    let _ = writeln!(
+        o,
+        "  firmware        current {}, committed {}{}",
+        r.current_version,
+        r.committed_version,
+        if p.provisional_firmware {
+            " (PROVISIONAL)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(*o, "  TCB reported    {}", tcb(&r.reported_tcb));
+    let _ = writeln!(*o, "      current     {}", tcb(&r.current_tcb));
+    let _ = writeln!(*o, "      committed   {}", tcb(&r.committed_tcb));
+    let _ = writeln!(*o, "      launch      {}", tcb(&r.launch_tcb));
+    let _ = writeln!(*o, "  measurement     {}", r.measurement.to_hex());
+    let _ = writeln!(*o, "  report data     {}", r.report_data.to_hex());
+    let _ = writeln!(*o, "  host data       {}", r.host_data.to_hex());
+    let _ = writeln!(
+        o,
+        "  chip id         {}",
+        if r.chip_id_masked {
+            "masked".to_string()
+        } else {
+            r.chip_id.to_hex()
+        }
+    );
+    let pol = &r.policy;
+    let _ = writeln!(
+        o,
+        "  guest policy    {}: debug={} smt={} migrate_ma={} single_socket={} abi>={}.{}",
+        pol.raw,
+        yes(pol.debug_allowed),
+        yes(pol.smt_allowed),
+        yes(pol.migrate_ma_allowed),
+        yes(pol.single_socket_required),
+        pol.abi_major,
+        pol.abi_minor
+    );
+    let _ = writeln!(
+        o,
+        "  VMPL            {} (guest SVN {})",
+        r.vmpl, r.guest_svn
+    );
+    let pi = &r.platform_info;
+    let _ = writeln!(
                 o,
                 "  platform info   {}: smt={} tsme={} ecc={} rapl_dis={} ciphertext_hiding={} alias_check={} bit6={} tio={}",
                 pi.raw,
@@ -126,19 +140,124 @@ pub fn render_text(result: &Result<Success, Failure>) -> String {
                 yes(pi.bit6),
                 yes(pi.tio_enabled)
             );
-            if let (Some(l), Some(c)) = (&r.launch_mit_vector, &r.current_mit_vector) {
-                let _ = writeln!(o, "  mitigations     launch {l}, current {c}");
-            }
-            if v.claims.debug {
-                let _ = writeln!(o, "  WARNING         the guest policy allows debugging: its memory is not confidential");
-            }
-            let _ = writeln!(o, "checked:");
-            for c in &v.checks {
-                let _ = writeln!(o, "  ✓ {:<18} {}", c.name, c.detail);
-            }
+    if let (Some(l), Some(c)) = (&r.launch_mit_vector, &r.current_mit_vector) {
+        let _ = writeln!(*o, "  mitigations     launch {l}, current {c}");
+    }
+    if v.claims.debug {
+        let _ = writeln!(
+            *o,
+            "  WARNING         the guest policy allows debugging: its memory is not confidential"
+        );
+    }
+    let _ = writeln!(*o, "checked:");
+    for c in &v.checks {
+        let _ = writeln!(*o, "  ✓ {:<18} {}", c.name, c.detail);
+    }
+}
+
+fn render_tdx(
+    o: &mut String,
+    evidence_kind: &str,
+    v: &cogito_core::Verified<cogito_tdx::TdxClaims>,
+    event_log: Option<&crate::verify::EventLogReplay>,
+) {
+    let p = &v.platform;
+    let b = &p.body;
+    let _ = writeln!(
+        *o,
+        "VERIFIED  {} — quote v{}, {}",
+        evidence_kind,
+        p.quote_version,
+        if b.body_type == 3 { "TD 1.5" } else { "TD 1.0" }
+    );
+    let _ = writeln!(*o, "  verified at     {}", v.verified_at);
+    match &p.tcb {
+        Some(t) => {
+            let e = &t.evaluation;
+            let _ = writeln!(
+                *o,
+                "  TCB status      {:?} (platform {:?}, module {}, QE {:?}); tcbDate {}; evaluation data #{}",
+                e.status,
+                e.platform_status,
+                e.module_status.map(|m| format!("{m:?}")).unwrap_or_else(|| "-".into()),
+                e.qe_status,
+                e.tcb_date,
+                t.tcb_evaluation_data_number
+            );
+            let _ = writeln!(
+                *o,
+                "  advisories      {}",
+                if e.advisory_ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    e.advisory_ids.join(", ")
+                }
+            );
+            let _ = writeln!(
+                *o,
+                "  collateral      valid until {}",
+                t.collateral_validity.not_after
+            );
+        }
+        None => {
+            let _ = writeln!(
+                *o,
+                "  TCB status      NOT EVALUATED (signature-only: no TCB Info, QE Identity or CRLs were checked)"
+            );
         }
     }
-    o
+    let _ = writeln!(
+        *o,
+        "  platform        FMSPC {}, PCE-ID {}, PCESVN {}",
+        p.pck.fmspc, p.pck.pce_id, p.pck.pcesvn
+    );
+    let _ = writeln!(*o, "  TEE_TCB_SVN     {}", b.tee_tcb_svn.to_hex());
+    let _ = writeln!(*o, "  MRTD            {}", b.mrtd.to_hex());
+    for (i, r) in b.rtmr.iter().enumerate() {
+        let _ = writeln!(*o, "  RTMR{i}           {}", r.to_hex());
+    }
+    let _ = writeln!(*o, "  report data     {}", b.report_data.to_hex());
+    let _ = writeln!(*o, "  MRCONFIGID      {}", b.mrconfigid.to_hex());
+    let _ = writeln!(*o, "  MRSEAM          {}", b.mrseam.to_hex());
+    let a = &b.td_attributes;
+    let _ = writeln!(
+        *o,
+        "  TD attributes   {}: debug={} sept_ve_disable={} migratable={} pks={} kl={} perfmon={}",
+        a.raw,
+        yes(a.debug),
+        yes(a.sept_ve_disable),
+        yes(a.migratable),
+        yes(a.pks),
+        yes(a.kl),
+        yes(a.perfmon)
+    );
+    if let Some(svc) = &b.mrservicetd {
+        let _ = writeln!(*o, "  MRSERVICETD     {}", svc.to_hex());
+    }
+    if let Some(log) = event_log {
+        let marks: Vec<String> = log
+            .matches_quote
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("RTMR{i} {}", if *m { "reproduced" } else { "DIFFERS" }))
+            .collect();
+        let _ = writeln!(
+            *o,
+            "  event log       {} events; {}",
+            log.events,
+            marks.join(", ")
+        );
+    }
+    if a.debug {
+        let _ = writeln!(
+            *o,
+            "  WARNING         the TD is debuggable: its memory is not confidential"
+        );
+    }
+    let _ = writeln!(*o, "checked:");
+    for c in &v.checks {
+        let _ = writeln!(*o, "  ✓ {:<18} {}", c.name, c.detail);
+    }
 }
 
 pub fn print_text(result: &Result<Success, Failure>) {
@@ -149,14 +268,28 @@ pub fn print_text(result: &Result<Success, Failure>) {
 /// checks; or the error with its code and class.
 pub fn render_json(result: &Result<Success, Failure>) -> serde_json::Value {
     match result {
-        Ok(s) => json!({
-            "verdict": "verified",
-            "evidence": s.evidence_kind,
-            "verified_at": s.verified.verified_at,
-            "claims": s.verified.claims,
-            "snp": s.verified.platform,
-            "checks": s.verified.checks,
-        }),
+        Ok(s) => match &s.outcome {
+            Outcome::Snp(v) => json!({
+                "verdict": "verified",
+                "evidence": s.evidence_kind,
+                "verified_at": v.verified_at,
+                "claims": v.claims,
+                "snp": v.platform,
+                "checks": v.checks,
+            }),
+            Outcome::Tdx {
+                verified: v,
+                event_log,
+            } => json!({
+                "verdict": "verified",
+                "evidence": s.evidence_kind,
+                "verified_at": v.verified_at,
+                "claims": v.claims,
+                "tdx": v.platform,
+                "event_log": event_log,
+                "checks": v.checks,
+            }),
+        },
         Err(f) => json!({
             "verdict": "rejected",
             "error": {

@@ -3,12 +3,19 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use cogito_collateral::{load_snp_bundle, resolve_snp, DiskCache, KdsClient, KdsConfig};
+use cogito_collateral::{
+    load_snp_bundle, load_tdx_bundle, resolve_snp, DiskCache, KdsClient, KdsConfig, PckCa,
+    PcsClient, PcsConfig,
+};
 use cogito_core::claims::Check;
+use cogito_core::hexser::Hex;
+use cogito_core::TcbStatus;
 use cogito_core::{
     detect, AmdProduct, CogitoError, ErrorClass, Evidence, TrustAnchors, VerificationTime, Verified,
 };
 use cogito_snp::{Collateral, HclReport, Options, Report, SnpClaims, VerifiedCache};
+use cogito_tdx::TdxClaims;
+use serde::Serialize;
 
 use crate::output;
 
@@ -24,16 +31,21 @@ pub enum Format {
 #[derive(Args, Debug)]
 #[command(after_help = crate::EXIT_CODES_HELP)]
 pub struct VerifyArgs {
-    /// The evidence: a raw SEV-SNP report (1184 bytes) or an Azure HCL report.
+    /// The evidence: a raw SEV-SNP report (1184 bytes), an Azure HCL report,
+    /// or an Intel TDX quote (v4/v5).
     pub file: PathBuf,
-    /// Offline collateral directory (vcek.der or vlek.der, optionally
-    /// cert_chain.pem or ask.pem + ark.pem, crl.der, auxblob); see docs/bundle.md.
+    /// Offline collateral directory. SNP: vcek.der or vlek.der, optionally
+    /// cert_chain.pem or ask.pem + ark.pem, crl.der, auxblob. TDX: the Intel
+    /// PCS files tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json,
+    /// qe_identity_issuer_chain.pem, pck_crl.der, pck_crl_issuer_chain.pem,
+    /// root_ca_crl.der. See docs/bundle.md.
     #[arg(long, value_name = "DIR")]
     pub certs: Option<PathBuf>,
     /// A host certificate table (extended report / configfs-tsm auxblob).
     #[arg(long, value_name = "FILE")]
     pub cert_table: Option<PathBuf>,
-    /// Fetch missing collateral (VCEK, CRL) from AMD's KDS, through the cache.
+    /// Fetch missing collateral from the vendor (AMD KDS: VCEK, CRL; Intel
+    /// PCS or --pccs-url: TCB Info, QE Identity, CRLs), through the cache.
     #[arg(long, conflicts_with = "offline")]
     pub online: bool,
     /// Use cached KDS collateral but never the network.
@@ -49,6 +61,20 @@ pub struct VerifyArgs {
     /// KDS base URL (a mirror or caching proxy).
     #[arg(long, value_name = "URL", default_value = cogito_collateral::kds::AMD_KDS)]
     pub kds_url: String,
+    /// TDX: an Intel PCCS base URL to fetch collateral from instead of Intel's PCS.
+    #[arg(long, value_name = "URL")]
+    pub pccs_url: Option<String>,
+    /// TDX: verify only the quote signature, the QE report and its binding,
+    /// and the PCK chain to the pinned root; the TCB status is NOT evaluated.
+    #[arg(long)]
+    pub signature_only: bool,
+    /// TDX: TCB statuses to accept besides UpToDate (comma-separated, e.g.
+    /// SWHardeningNeeded,ConfigurationNeeded). Revoked is never accepted.
+    #[arg(long, value_name = "STATUS,…", value_delimiter = ',')]
+    pub allow_tcb_status: Vec<String>,
+    /// TDX: a CC event log (CCEL data) to replay; reports which RTMRs it reproduces.
+    #[arg(long, value_name = "FILE")]
+    pub event_log: Option<PathBuf>,
     /// Verification time, RFC 3339 (default: now).
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
@@ -99,10 +125,30 @@ fn bad_input(code: &'static str, message: String) -> Failure {
     }
 }
 
+/// What an event log replay reproduced.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventLogReplay {
+    /// Events in the log.
+    pub events: usize,
+    /// RTMR0–3 as replayed.
+    pub replayed: Vec<Hex>,
+    /// Whether each replayed RTMR equals the quote's.
+    pub matches_quote: [bool; 4],
+}
+
+/// A successful verification of one platform.
+pub enum Outcome {
+    Snp(Verified<SnpClaims>),
+    Tdx {
+        verified: Verified<TdxClaims>,
+        event_log: Option<EventLogReplay>,
+    },
+}
+
 /// A successful verification, ready for output.
 pub struct Success {
     pub evidence_kind: &'static str,
-    pub verified: Verified<SnpClaims>,
+    pub outcome: Outcome,
 }
 
 pub fn run(args: &VerifyArgs) -> i32 {
@@ -190,6 +236,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
         None => None,
     };
     let mut anchors = cogito_snp::builtin_anchors().clone();
+    anchors.extend(cogito_tdx::builtin_anchors().clone());
     if let Some(dir) = &args.trust_anchors {
         load_anchors_dir(dir, &mut anchors)?;
     }
@@ -204,21 +251,50 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
     };
 
     let evidence = detect(&bytes)?;
-    let (report_bytes, hcl) = match evidence {
-        Evidence::SnpReport(r) => (r, None),
-        Evidence::AzureHclSnp { report, hcl } => (report, Some(HclReport::parse(hcl)?)),
-        Evidence::TdxQuote(_) | Evidence::CcaToken(_) => {
+    let outcome = match evidence {
+        Evidence::SnpReport(r) => verify_snp(args, r, None, product, &anchors, at, options)?,
+        Evidence::AzureHclSnp { report, hcl } => verify_snp(
+            args,
+            report,
+            Some(HclReport::parse(hcl)?),
+            product,
+            &anchors,
+            at,
+            options,
+        )?,
+        Evidence::TdxQuote(q) => verify_tdx(args, q, &anchors, at, options.expected_report_data)?,
+        Evidence::CcaToken(_) => {
             return Err(bad_input(
                 "evidence.unsupported",
                 format!(
-                    "{} detected; this build verifies AMD SEV-SNP reports only",
+                    "{} detected; this build verifies AMD SEV-SNP reports and Intel TDX quotes",
                     evidence.kind()
                 ),
             ))
         }
     };
-    let report = Report::parse(report_bytes)?;
+    Ok(Success {
+        evidence_kind: evidence.kind(),
+        outcome,
+    })
+}
 
+fn cache_dir(args: &VerifyArgs) -> PathBuf {
+    args.cache_dir
+        .clone()
+        .unwrap_or_else(DiskCache::default_location)
+}
+
+fn verify_snp(
+    args: &VerifyArgs,
+    report_bytes: &[u8],
+    hcl: Option<HclReport<'_>>,
+    product: Option<AmdProduct>,
+    anchors: &TrustAnchors,
+    at: VerificationTime,
+    options: Options,
+) -> Result<Outcome, Failure> {
+    let report = Report::parse(report_bytes)?;
     let mut collateral = match &args.certs {
         Some(dir) => load_snp_bundle(dir)?,
         None => Collateral::default(),
@@ -227,25 +303,19 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
         collateral.add_certificate_table(&read(table)?)?;
     }
     let kds = (args.online || args.offline).then(|| {
-        let cache = DiskCache::new(
-            args.cache_dir
-                .clone()
-                .unwrap_or_else(DiskCache::default_location),
-        );
         KdsClient::new(
             KdsConfig {
                 base_url: args.kds_url.trim_end_matches('/').to_string(),
                 offline: args.offline,
                 ..KdsConfig::default()
             },
-            cache,
+            DiskCache::new(cache_dir(args)),
         )
     });
     let collateral = resolve_snp(&report, product, collateral, kds.as_ref(), !args.no_crl)?;
-
     let cache = VerifiedCache::disabled();
     let mut verified =
-        cogito_snp::verify_parsed(&report, &collateral, &anchors, at, &options, &cache)?;
+        cogito_snp::verify_parsed(&report, &collateral, anchors, at, &options, &cache)?;
     if let Some(hcl) = hcl {
         hcl.check_binding(&report.report_data)?;
         verified.checks.push(Check {
@@ -257,9 +327,116 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
             ),
         });
     }
-    Ok(Success {
-        evidence_kind: evidence.kind(),
+    Ok(Outcome::Snp(verified))
+}
+
+fn parse_status(s: &str) -> Result<TcbStatus, Failure> {
+    use TcbStatus::*;
+    Ok(match s.trim() {
+        "UpToDate" => UpToDate,
+        "SWHardeningNeeded" => SWHardeningNeeded,
+        "ConfigurationNeeded" => ConfigurationNeeded,
+        "ConfigurationAndSWHardeningNeeded" => ConfigurationAndSWHardeningNeeded,
+        "OutOfDate" => OutOfDate,
+        "OutOfDateConfigurationNeeded" => OutOfDateConfigurationNeeded,
+        "TDRelaunchAdvised" => TDRelaunchAdvised,
+        "TDRelaunchAdvisedConfigurationNeeded" => TDRelaunchAdvisedConfigurationNeeded,
+        "Revoked" => {
+            return Err(bad_input(
+                "input.bad_tcb_status",
+                "--allow-tcb-status: Revoked can never be allowed".into(),
+            ))
+        }
+        other => {
+            return Err(bad_input(
+                "input.bad_tcb_status",
+                format!("--allow-tcb-status: unknown status {other:?} (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, TDRelaunchAdvised, TDRelaunchAdvisedConfigurationNeeded)"),
+            ))
+        }
+    })
+}
+
+fn verify_tdx(
+    args: &VerifyArgs,
+    quote: &[u8],
+    anchors: &TrustAnchors,
+    at: VerificationTime,
+    expected_report_data: Option<[u8; 64]>,
+) -> Result<Outcome, Failure> {
+    let mut allowed = vec![TcbStatus::UpToDate];
+    for s in &args.allow_tcb_status {
+        let s = parse_status(s)?;
+        if !allowed.contains(&s) {
+            allowed.push(s);
+        }
+    }
+    let bundle = match &args.certs {
+        Some(dir) => load_tdx_bundle(dir)?,
+        None => None,
+    };
+    let pck_cert_chain = bundle.as_ref().and_then(|b| b.pck_cert_chain.clone());
+    let files = match bundle {
+        Some(b) => Some(b),
+        None if (args.online || args.offline) && !args.signature_only => {
+            let (fmspc, kind) = cogito_tdx::collateral_request(quote, pck_cert_chain.as_deref())?;
+            let base = args
+                .pccs_url
+                .clone()
+                .unwrap_or_else(|| cogito_collateral::pcs::INTEL_PCS.to_string());
+            let pcs = PcsClient::new(
+                PcsConfig {
+                    base_url: base.trim_end_matches('/').to_string(),
+                    offline: args.offline,
+                    ..PcsConfig::default()
+                },
+                DiskCache::new(cache_dir(args)),
+            );
+            let ca = match kind {
+                cogito_tdx::PckCaKind::Platform => PckCa::Platform,
+                cogito_tdx::PckCaKind::Processor => PckCa::Processor,
+            };
+            Some(pcs.fetch_all(&fmspc, ca)?)
+        }
+        None => None,
+    };
+    let collateral = if args.signature_only {
+        None
+    } else {
+        files.map(|f| cogito_tdx::Collateral {
+            tcb_info: f.tcb_info,
+            tcb_info_issuer_chain: f.tcb_info_issuer_chain,
+            qe_identity: f.qe_identity,
+            qe_identity_issuer_chain: f.qe_identity_issuer_chain,
+            pck_crl: f.pck_crl,
+            pck_crl_issuer_chain: f.pck_crl_issuer_chain,
+            root_ca_crl: f.root_ca_crl,
+        })
+    };
+    let options = cogito_tdx::Options {
+        signature_only: args.signature_only,
+        allowed_statuses: allowed,
+        expected_report_data,
+        pck_cert_chain,
+    };
+    let cache = cogito_tdx::VerifiedCache::disabled();
+    let verified =
+        cogito_tdx::verify_quote(quote, collateral.as_ref(), anchors, at, &options, &cache)?;
+    let event_log = match &args.event_log {
+        None => None,
+        Some(path) => {
+            let log = cogito_tdx::eventlog::parse_event_log(&read(path)?)?;
+            let replayed = log.replay();
+            let quoted = cogito_tdx::Quote::parse(quote)?.body.rtmr;
+            Some(EventLogReplay {
+                events: log.events.len(),
+                replayed: replayed.iter().map(|r| Hex::from_slice(r)).collect(),
+                matches_quote: cogito_tdx::eventlog::compare_rtmrs(&replayed, &quoted),
+            })
+        }
+    };
+    Ok(Outcome::Tdx {
         verified,
+        event_log,
     })
 }
 

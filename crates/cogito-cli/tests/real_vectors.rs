@@ -307,3 +307,128 @@ fn chain_from_another_product_is_not_pinned() {
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "snp.chain.not_pinned");
 }
+
+#[test]
+fn every_tdx_vector_through_the_cli() {
+    let Some(dir) = vectors_dir() else { return };
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
+    let mut seen = 0;
+    for v in manifest["vector"].as_array().unwrap() {
+        if v["platform"].as_str() != Some("tdx") || v["mode"].as_str() == Some("eventlog-only") {
+            continue;
+        }
+        seen += 1;
+        let id = v["id"].as_str().unwrap();
+        let case = dir.join(v["dir"].as_str().unwrap());
+        let quote = case.join("quote.bin").display().to_string();
+        let certs = case.display().to_string();
+        let mut args = vec![
+            "verify",
+            &quote,
+            "--at",
+            v["verify_at"].as_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        if v["mode"].as_str() == Some("signature-only") {
+            args.push("--signature-only");
+        } else {
+            args.extend(["--certs", &certs]);
+        }
+        let log = case.join("ccel/event_log.bin").display().to_string();
+        if case.join("ccel/event_log.bin").is_file() {
+            args.extend(["--event-log", &log]);
+        }
+        let (code, out) = run(&args);
+        let claims = &v["key_claims"];
+        match v["expected"].as_str().unwrap() {
+            "accept" => {
+                assert_eq!(code, 0, "{id}: {out}");
+                assert_eq!(out["claims"]["tee"], "tdx");
+                assert_eq!(
+                    out["claims"]["launch_measurement"],
+                    claims["mrtd"].as_str().unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    out["tdx"]["body"]["report_data"],
+                    claims["report_data"].as_str().unwrap(),
+                    "{id}"
+                );
+                match claims.get("tcb_status").and_then(|s| s.as_str()) {
+                    Some(status) => assert_eq!(out["claims"]["tcb_status"], status, "{id}"),
+                    None => assert_eq!(out["claims"]["tcb_status"], "NotEvaluated", "{id}"),
+                }
+                if case.join("ccel/event_log.bin").is_file() {
+                    assert_eq!(
+                        out["event_log"]["matches_quote"],
+                        serde_json::json!([true, true, true, true]),
+                        "{id}"
+                    );
+                }
+            }
+            "reject" => {
+                assert_eq!(
+                    out["error"]["code"], "tdx.tcb.no_matching_level",
+                    "{id}: {out}"
+                );
+                assert_eq!(code, 7);
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(seen >= 9);
+}
+
+#[test]
+fn tdx_without_collateral_needs_an_explicit_signature_only() {
+    let Some(dir) = vectors_dir() else { return };
+    let quote = dir
+        .join("tdx/v4-uptodate-dcap-qvl/quote.bin")
+        .display()
+        .to_string();
+    let (code, out) = run(&[
+        "verify",
+        &quote,
+        "--at",
+        "2025-07-01T00:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 5, "{out}");
+    assert_eq!(out["error"]["code"], "tdx.collateral.missing");
+    let (code, out) = run(&[
+        "verify",
+        &quote,
+        "--at",
+        "2025-07-01T00:00:00Z",
+        "--format",
+        "json",
+        "--signature-only",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["claims"]["tcb_status"], "NotEvaluated");
+    assert!(out["tdx"]["tcb"].is_null());
+}
+
+#[test]
+fn tdx_collateral_outside_its_window_is_refused() {
+    let Some(dir) = vectors_dir() else { return };
+    let case = dir.join("tdx/v4-uptodate-dcap-qvl");
+    let quote = case.join("quote.bin").display().to_string();
+    let certs = case.display().to_string();
+    // The PCK CRL's nextUpdate is 2025-07-19T10:00:35Z.
+    let (code, out) = run(&[
+        "verify",
+        &quote,
+        "--certs",
+        &certs,
+        "--at",
+        "2025-07-19T10:00:36Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(out["error"]["code"], "tdx.chain.outside_validity");
+}

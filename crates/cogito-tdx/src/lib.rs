@@ -25,4 +25,4 @@ pub use claims::TdxClaims;
 pub use collateral::Collateral;
 pub use error::TdxError;
 pub use quote::{QeReport, Quote, TdReport};
-pub use verify::{verify_quote, Options, VerifiedCache};
+pub use verify::{collateral_request, verify_quote, Options, PckCaKind, VerifiedCache};

@@ -477,11 +477,20 @@ pub fn verify_quote(
             checks.push(Check {
                 name: "tcb",
                 detail: format!(
-                    "platform {:?}, module {:?}, QE {:?} → {:?}",
+                    "platform {:?}, module {}, QE {:?} → {:?} (allowed: {})",
                     claims.evaluation.platform_status,
-                    claims.evaluation.module_status,
+                    claims
+                        .evaluation
+                        .module_status
+                        .map_or_else(|| "-".to_string(), |m| format!("{m:?}")),
                     claims.evaluation.qe_status,
-                    claims.evaluation.status
+                    claims.evaluation.status,
+                    options
+                        .allowed_statuses
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
             let status = claims.evaluation.status;
@@ -634,4 +643,55 @@ fn evaluate(
         qe_identity_tcb_evaluation_data_number: qe.tcb_evaluation_data_number,
         collateral_validity: vc.window,
     })
+}
+
+/// Which PCK CA issued the PCK certificate (it names the PCK CRL to fetch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PckCaKind {
+    /// `Intel SGX PCK Platform CA`.
+    Platform,
+    /// `Intel SGX PCK Processor CA`.
+    Processor,
+}
+
+/// What a collateral resolver must fetch for this quote: the FMSPC (TCB
+/// Info) and the PCK CA kind (PCK CRL). Reads the quote's embedded PCK
+/// chain (or `pck_cert_chain`) without verifying anything.
+pub fn collateral_request(
+    bytes: &[u8],
+    pck_cert_chain: Option<&[u8]>,
+) -> Result<([u8; 6], PckCaKind), TdxError> {
+    let q = Quote::parse(bytes)?;
+    let pem = match (pck_cert_chain, q.cert_data_type) {
+        (Some(p), _) => p,
+        (None, 5) => q.cert_data,
+        (None, t) => {
+            return Err(TdxError::CollateralMissing {
+                what: format!("the quote carries certification data type {t}, not a PCK chain; supply pck_cert_chain.pem"),
+            })
+        }
+    };
+    let ders = pem_chain(pem, "PCK certificate chain")?;
+    let leaf = x509::parse_certificate(
+        ders.first().ok_or_else(|| TdxError::MalformedCollateral {
+            which: "PCK certificate chain".into(),
+            reason: "is empty".into(),
+        })?,
+        "PCK certificate",
+    )?;
+    let ext = SgxExtensions::parse(&leaf)?;
+    let fmspc: [u8; 6] = hex::decode(&ext.fmspc)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| TdxError::PckExtension {
+            name: "FMSPC",
+            problem: "is not 6 bytes".into(),
+        })?;
+    let issuer = leaf.issuer().to_string();
+    let kind = if issuer.contains("Processor CA") {
+        PckCaKind::Processor
+    } else {
+        PckCaKind::Platform
+    };
+    Ok((fmspc, kind))
 }
