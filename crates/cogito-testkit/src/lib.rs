@@ -12,6 +12,8 @@
 //! - [`report`]: raw SEV-SNP reports (v2, v3, v5) with every field settable.
 //! - [`vectors`]: the cases of `test-vectors/snp` and their manifest.
 //! - [`real_vectors`]: where the real evidence in `../shared/vectors` is.
+//! - [`tdx`]: a FAKE Intel DCAP world (PCK chain, TCB Info, QE Identity,
+//!   CRLs, quotes v4/v5) and the cases of `test-vectors/tdx`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -21,6 +23,7 @@ pub mod keys;
 pub mod pem;
 pub mod real_vectors;
 pub mod report;
+pub mod tdx;
 pub mod vectors;
 pub mod x509;
 

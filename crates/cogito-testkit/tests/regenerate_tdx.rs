@@ -1,0 +1,61 @@
+//! Regenerating the TDX vectors gives exactly the committed bytes, so
+//! `test-vectors/tdx` is always what the testkit makes (and nobody edits
+//! it by hand).
+
+use std::path::Path;
+
+use cogito_testkit::vectors::existing_files;
+
+#[test]
+fn regenerating_gives_the_committed_tdx_vectors() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/tdx");
+    let started = std::time::Instant::now();
+    let set = cogito_testkit::tdx::generate();
+    let tmp = tempfile::tempdir().unwrap();
+    set.write_to(tmp.path()).unwrap();
+    eprintln!(
+        "generated {} TDX cases in {:.1?}",
+        set.cases.len(),
+        started.elapsed()
+    );
+
+    let fresh = existing_files(tmp.path()).unwrap();
+    let on_disk = existing_files(&committed).unwrap();
+    let missing: Vec<&String> = fresh.iter().filter(|p| !on_disk.contains(p)).collect();
+    let stale: Vec<&String> = on_disk.iter().filter(|p| !fresh.contains(p)).collect();
+    let differ: Vec<&String> = fresh
+        .iter()
+        .filter(|p| on_disk.contains(p))
+        .filter(|p| {
+            std::fs::read(tmp.path().join(p)).unwrap() != std::fs::read(committed.join(p)).unwrap()
+        })
+        .collect();
+    assert!(
+        missing.is_empty() && stale.is_empty() && differ.is_empty(),
+        "test-vectors/tdx is out of date; run `cargo run -p cogito-testkit -- generate-tdx test-vectors/tdx`\n\
+         missing: {missing:?}\nstale: {stale:?}\ndiffering: {differ:?}"
+    );
+}
+
+#[test]
+fn write_to_refuses_a_folder_it_did_not_generate() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("precious.txt"), b"keep me").unwrap();
+    let set = cogito_testkit::tdx::TdxVectorSet {
+        files: Default::default(),
+        cases: Vec::new(),
+    };
+    assert!(set.write_to(tmp.path()).is_err());
+    assert_eq!(
+        std::fs::read(tmp.path().join("precious.txt")).unwrap(),
+        b"keep me"
+    );
+    // Nor does it write TDX vectors over an SNP set.
+    std::fs::remove_file(tmp.path().join("precious.txt")).unwrap();
+    std::fs::write(
+        tmp.path().join("MANIFEST.toml"),
+        cogito_testkit::vectors::MANIFEST_MARKER,
+    )
+    .unwrap();
+    assert!(set.write_to(tmp.path()).is_err());
+}
