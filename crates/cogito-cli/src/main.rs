@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod eventlog;
 mod output;
 mod verify;
 
@@ -30,7 +31,7 @@ Exit codes:
 #[command(
     name = "cogito",
     version,
-    about = "Verify confidential-computing attestation evidence (AMD SEV-SNP today; Intel TDX and Arm CCA next)",
+    about = "Verify confidential-computing attestation evidence (AMD SEV-SNP and Intel TDX; Arm CCA next)",
     after_help = EXIT_CODES_HELP
 )]
 struct Cli {
@@ -45,6 +46,8 @@ struct Cli {
 enum Command {
     /// Verify one piece of evidence (its type is detected from the bytes).
     Verify(Box<verify::VerifyArgs>),
+    /// Replay a TDX CC event log into RTMR0–3 and list its events.
+    Eventlog(eventlog::EventlogArgs),
     /// Verify cogito's embedded example evidence: a report signed by the
     /// testkit's fake AMD roots, and two forgeries that must be refused.
     Demo(demo::DemoArgs),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Eventlog(args) => eventlog::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -432,3 +432,35 @@ fn tdx_collateral_outside_its_window_is_refused() {
     assert_eq!(code, 4, "{out}");
     assert_eq!(out["error"]["code"], "tdx.chain.outside_validity");
 }
+
+#[test]
+fn eventlog_command_replays_every_real_log() {
+    let Some(dir) = vectors_dir() else { return };
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
+    let mut seen = 0;
+    for v in manifest["vector"].as_array().unwrap() {
+        if v["mode"].as_str() != Some("eventlog-only") {
+            continue;
+        }
+        seen += 1;
+        let id = v["id"].as_str().unwrap();
+        let log = dir
+            .join(v["dir"].as_str().unwrap())
+            .join("ccel/event_log.bin");
+        let (code, out) = run(&["eventlog", &log.display().to_string(), "--format", "json"]);
+        assert_eq!(code, 0, "{id}: {out}");
+        for i in 0..4 {
+            assert_eq!(
+                out["rtmr"][i],
+                v["key_claims"][format!("rtmr{i}").as_str()]
+                    .as_str()
+                    .unwrap(),
+                "{id}: RTMR{i}"
+            );
+        }
+    }
+    assert_eq!(seen, 4);
+    let (code, out) = run(&["eventlog", "/dev/null", "--format", "json"]);
+    assert_eq!(code, 3, "{out}");
+}
