@@ -220,7 +220,7 @@ pub struct ModuleIdentity {
     /// Mask.
     #[serde(serialize_with = "cogito_core::hexser::serialize")]
     pub attributes_mask: [u8; 8],
-    /// Module TCB levels (by TEE_TCB_SVN[0]).
+    /// Module TCB levels (by `TEE_TCB_SVN[0]`).
     pub tcb_levels: Vec<IsvTcbLevel>,
 }
 

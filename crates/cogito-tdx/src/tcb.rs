@@ -33,7 +33,7 @@ pub struct TcbEvaluation {
 
 /// The first platform level (file order is descending) whose SGX
 /// components and PCESVN are at most the PCK certificate's and whose TDX
-/// components are at most TEE_TCB_SVN. When TEE_TCB_SVN[1] (the module's
+/// components are at most TEE_TCB_SVN. When `TEE_TCB_SVN[1]` (the module's
 /// major version) is non-zero, components 0 and 1 are the module's and
 /// are judged by the module identity instead, so they are skipped here.
 pub fn match_platform<'a>(
@@ -61,7 +61,7 @@ pub fn match_isv(levels: &[IsvTcbLevel], isvsvn: u16) -> Option<&IsvTcbLevel> {
     levels.iter().find(|l| isvsvn >= l.isvsvn)
 }
 
-/// Picks and checks the TDX module identity: `TDX_%02X` of TEE_TCB_SVN[1]
+/// Picks and checks the TDX module identity: `TDX_%02X` of `TEE_TCB_SVN[1]`
 /// when it is non-zero and the TCB Info lists identities, else the base
 /// `tdxModule`. MRSIGNERSEAM must equal its mrsigner and SEAMATTRIBUTES
 /// must equal its attributes under the mask.
