@@ -1564,7 +1564,7 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
         f.quote.version = 3;
         g.single(
             f,
-            "Header version 3 (SGX quotes; TDX quotes are 4 or 5), otherwise a signed v4 layout",
+            "Header version 3 (SGX quotes; TDX quotes are 4 or 5), otherwise a signed v4 layout (evidence detection, e.g. the CLI, calls it unrecognised; the TDX quote parser says bad_field)",
             BAD_FIELD,
         );
     }
@@ -1573,7 +1573,7 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
         f.quote.tee_type = 0;
         g.single(
             f,
-            "TEE type 0x00000000 (SGX) instead of 0x81 (TDX), validly signed",
+            "TEE type 0x00000000 (SGX) instead of 0x81 (TDX), validly signed (evidence detection, e.g. the CLI, calls it unrecognised; the TDX quote parser says bad_field)",
             BAD_FIELD,
         );
     }
