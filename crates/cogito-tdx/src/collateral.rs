@@ -82,7 +82,7 @@ fn verify_signed_json<'a>(
     which: &str,
     anchors: &TrustAnchors,
     at: VerificationTime,
-) -> Result<(&'a str, Window, Vec<u8>), TdxError> {
+) -> Result<(&'a str, Window, Vec<u8>, Vec<u8>), TdxError> {
     let outer: BTreeMap<&str, &RawValue> =
         serde_json::from_slice(body).map_err(|e| malformed(which, e.to_string()))?;
     if outer.len() != 2 {
@@ -102,7 +102,7 @@ fn verify_signed_json<'a>(
     let sig: [u8; 64] = hex_array(which, "signature", &sig_hex)?;
 
     let chain = pem_chain(issuer_chain, &format!("{which} issuer chain"))?;
-    let (checked, _) = x509::verify_chain(
+    let (checked, anchor) = x509::verify_chain(
         &chain,
         &["TCB Signing certificate", "Intel SGX Root CA"],
         anchors,
@@ -129,7 +129,7 @@ fn verify_signed_json<'a>(
         });
     }
     let serial = signer.raw_serial().to_vec();
-    Ok((inner, checked.window, serial))
+    Ok((inner, checked.window, serial, anchor.der.clone()))
 }
 
 // ---- TCB Info -------------------------------------------------------------
@@ -319,15 +319,16 @@ impl TcbInfo {
     /// Verifies and parses `tcb_info.json`: signer chain to the pinned root,
     /// signature over the exact `tcbInfo` bytes, id "TDX", version 3,
     /// tcbType 0, issueDate ≤ at ≤ nextUpdate. Returns it with the TCB
-    /// Signing certificate's serial (for the root CA CRL).
+    /// Signing certificate's serial (for the root CA CRL) and the anchor
+    /// its chain ended in.
     pub fn verify(
         body: &[u8],
         issuer_chain: &[u8],
         anchors: &TrustAnchors,
         at: VerificationTime,
-    ) -> Result<(TcbInfo, Vec<u8>), TdxError> {
+    ) -> Result<(TcbInfo, Vec<u8>, Vec<u8>), TdxError> {
         const W: &str = "TCB Info";
-        let (inner, chain_window, signer_serial) =
+        let (inner, chain_window, signer_serial, anchor) =
             verify_signed_json(body, "tcbInfo", issuer_chain, W, anchors, at)?;
         let raw: RawTcbInfo =
             serde_json::from_str(inner).map_err(|e| malformed(W, e.to_string()))?;
@@ -389,6 +390,7 @@ impl TcbInfo {
                 tcb_levels: levels,
             },
             signer_serial,
+            anchor,
         ))
     }
 }
@@ -445,9 +447,9 @@ impl QeIdentity {
         issuer_chain: &[u8],
         anchors: &TrustAnchors,
         at: VerificationTime,
-    ) -> Result<(QeIdentity, Vec<u8>), TdxError> {
+    ) -> Result<(QeIdentity, Vec<u8>, Vec<u8>), TdxError> {
         const W: &str = "QE Identity";
-        let (inner, chain_window, signer_serial) =
+        let (inner, chain_window, signer_serial, anchor) =
             verify_signed_json(body, "enclaveIdentity", issuer_chain, W, anchors, at)?;
         let raw: RawQeIdentity =
             serde_json::from_str(inner).map_err(|e| malformed(W, e.to_string()))?;
@@ -488,6 +490,7 @@ impl QeIdentity {
                 tcb_levels: isv_levels(W, raw.tcb_levels)?,
             },
             signer_serial,
+            anchor,
         ))
     }
 }

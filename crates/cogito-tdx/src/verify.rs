@@ -240,15 +240,15 @@ fn verify_collateral(
     anchors: &TrustAnchors,
     at: VerificationTime,
 ) -> Result<VerifiedCollateral, TdxError> {
-    let (tcb_info, tcb_signer) =
+    let (tcb_info, tcb_signer, tcb_anchor) =
         TcbInfo::verify(&c.tcb_info, &c.tcb_info_issuer_chain, anchors, at)?;
-    let (qe_identity, qe_signer) =
+    let (qe_identity, qe_signer, qe_anchor) =
         QeIdentity::verify(&c.qe_identity, &c.qe_identity_issuer_chain, anchors, at)?;
 
     // The root CA CRL, signed by a pinned root.
     let crl = x509::parse_crl(&c.root_ca_crl, "root CA CRL")?;
     let mut root_result = None;
-    let mut anchor_ders = Vec::new();
+    let mut anchor_ders = vec![tcb_anchor, qe_anchor];
     for a in anchors.with_role(AnchorRole::IntelSgxRoot) {
         let root = x509::parse_certificate(&a.der, "Intel SGX Root CA")?;
         if root.subject().as_raw() != crl.issuer().as_raw() {
