@@ -39,7 +39,12 @@ fn every_testkit_case_through_the_cli() {
             .arg(folder.join("report.bin"))
             .arg("--certs")
             .arg(&folder)
-            .args(["--at", case["verify_at"].as_str().unwrap(), "--format", "json"]);
+            .args([
+                "--at",
+                case["verify_at"].as_str().unwrap(),
+                "--format",
+                "json",
+            ]);
         if case["trust_testkit_anchors"].as_bool().unwrap() {
             cmd.arg("--trust-anchors").arg(&anchors);
         }
@@ -53,21 +58,37 @@ fn every_testkit_case_through_the_cli() {
             cmd.args(["--report-data", rd]);
         }
         let out = cmd.output().unwrap();
-        let json: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{id}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{id}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
         let code = out.status.code().unwrap();
         match case["expected"].as_str().unwrap() {
             "accept" => {
                 assert_eq!(code, 0, "{id}: {json}");
                 let claims = &case["key_claims"];
-                assert_eq!(json["snp"]["product"], claims["product"].as_str().unwrap(), "{id}");
+                assert_eq!(
+                    json["snp"]["product"],
+                    claims["product"].as_str().unwrap(),
+                    "{id}"
+                );
                 assert_eq!(
                     json["claims"]["launch_measurement"],
                     claims["measurement"].as_str().unwrap(),
                     "{id}"
                 );
-                assert_eq!(json["snp"]["report"]["version"], claims["report_version"].as_integer().unwrap(), "{id}");
-                assert_eq!(json["snp"]["report"]["signing_key"], claims["signing_key"].as_str().unwrap(), "{id}");
+                assert_eq!(
+                    json["snp"]["report"]["version"],
+                    claims["report_version"].as_integer().unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    json["snp"]["report"]["signing_key"],
+                    claims["signing_key"].as_str().unwrap(),
+                    "{id}"
+                );
             }
             "reject" => {
                 let want_code = case["expected_code"].as_str().unwrap();
@@ -91,13 +112,19 @@ fn every_testkit_case_through_the_cli() {
 
 #[test]
 fn demo_runs_on_embedded_evidence() {
-    let out = Command::new(env!("CARGO_BIN_EXE_cogito")).arg("demo").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cogito"))
+        .arg("demo")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("VERIFIED"), "{text}");
     assert!(text.contains("snp.report.bad_signature"), "{text}");
     assert!(text.contains("snp.chain.not_pinned"), "{text}");
-    assert!(text.contains("all three outcomes are as expected"), "{text}");
+    assert!(
+        text.contains("all three outcomes are as expected"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -118,4 +145,128 @@ fn trust_anchors_dir_rejects_unrecognised_certificates() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(json["error"]["code"], "anchors.invalid");
     assert!(json["error"]["message"].as_str().unwrap().contains("x.der"));
+}
+
+fn tdx_vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/tdx")
+}
+
+/// Every generated TDX case through `cogito verify`: bundle loading,
+/// `--trust-anchors`, `--signature-only`, `--allow-tcb-status`, and the
+/// code, class, exit code and TCB claims of each outcome.
+#[test]
+fn every_tdx_testkit_case_through_the_cli() {
+    let dir = tdx_vectors();
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
+    let anchors = dir.join("anchors");
+    let cases = manifest["case"].as_array().unwrap();
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let folder = dir.join(case["dir"].as_str().unwrap());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cogito"));
+        cmd.arg("verify").arg(folder.join("quote.bin")).args([
+            "--at",
+            case["verify_at"].as_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        if case["signature_only"].as_bool().unwrap() {
+            cmd.arg("--signature-only");
+        } else {
+            cmd.arg("--certs").arg(&folder);
+        }
+        if case["trust_testkit_anchors"].as_bool().unwrap() {
+            cmd.arg("--trust-anchors").arg(&anchors);
+        }
+        let allowed: Vec<&str> = case["allow_tcb_status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .filter(|s| *s != "UpToDate")
+            .collect();
+        if !allowed.is_empty() {
+            cmd.arg("--allow-tcb-status").arg(allowed.join(","));
+        }
+        let out = cmd.output().unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{id}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let code = out.status.code().unwrap();
+        let claims = &case["key_claims"];
+        match case["expected"].as_str().unwrap() {
+            "accept" => {
+                assert_eq!(code, 0, "{id}: {json}");
+                assert_eq!(
+                    json["tdx"]["body"]["mrtd"],
+                    claims["mrtd"].as_str().unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    json["tdx"]["pck"]["fmspc"],
+                    claims["fmspc"].as_str().unwrap(),
+                    "{id}"
+                );
+                match claims.get("tcb_status").and_then(|s| s.as_str()) {
+                    Some(want) if !case["signature_only"].as_bool().unwrap() => {
+                        let tcb = &json["tdx"]["tcb"];
+                        assert_eq!(tcb["status"], want, "{id}");
+                        assert_eq!(
+                            tcb["platform_status"],
+                            claims["platform_tcb_status"].as_str().unwrap(),
+                            "{id}"
+                        );
+                        assert_eq!(
+                            tcb["qe_status"],
+                            claims["qe_tcb_status"].as_str().unwrap(),
+                            "{id}"
+                        );
+                        match claims.get("tdx_module_tcb_status") {
+                            Some(m) => {
+                                assert_eq!(tcb["module_status"], m.as_str().unwrap(), "{id}")
+                            }
+                            None => assert!(tcb["module_status"].is_null(), "{id}"),
+                        }
+                        let want_adv: Vec<&str> = claims["advisory_ids"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|a| a.as_str().unwrap())
+                            .collect();
+                        let got_adv: Vec<&str> = tcb["advisory_ids"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|a| a.as_str().unwrap())
+                            .collect();
+                        assert_eq!(got_adv, want_adv, "{id}");
+                    }
+                    _ => assert_eq!(json["claims"]["tcb_status"], "NotEvaluated", "{id}"),
+                }
+            }
+            "reject" => {
+                let want_class = case["expected_class"].as_str().unwrap();
+                assert_eq!(
+                    json["error"]["code"],
+                    case["expected_code"].as_str().unwrap(),
+                    "{id}: {json}"
+                );
+                assert_eq!(json["error"]["class"], want_class, "{id}");
+                assert_eq!(code, exit_code_of(want_class), "{id}");
+                if let (Some(status), Some(msg)) =
+                    (claims.get("tcb_status"), json["error"]["message"].as_str())
+                {
+                    if want_class == "policy" {
+                        assert!(msg.contains(status.as_str().unwrap()), "{id}: {msg}");
+                    }
+                }
+            }
+            other => panic!("{id}: {other}"),
+        }
+    }
 }

@@ -26,7 +26,8 @@ pub enum Evidence<'a> {
         /// The whole HCL report.
         hcl: &'a [u8],
     },
-    /// An Intel TDX quote (version 4 or 5).
+    /// An Intel DCAP quote header: a TDX quote (version 4 or 5), or an SGX
+    /// or older quote that the TDX parser refuses precisely.
     TdxQuote(&'a [u8]),
     /// An Arm CCA attestation token (CBOR tag 399 or 907).
     CcaToken(&'a [u8]),
@@ -67,7 +68,8 @@ impl CogitoError for DetectError {
 ///
 /// - Azure HCL: magic `HCLA` at offset 0 and room for an SNP report at 0x20
 ///   whose SIGNATURE_ALGO field is plausible.
-/// - TDX: quote header version 4 or 5 with TEE type 0x81 at offset 4.
+/// - Intel quote: header version 3–5 with TEE type 0x81 (TDX) or 0 (SGX)
+///   at offset 4, and not exactly 1184 bytes long.
 /// - CCA: CBOR tag 399 (`d9 01 8f`) or 907 (`d9 03 8b`).
 /// - SNP: exactly 1184 bytes (the SNP parser judges the version).
 pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
@@ -86,10 +88,13 @@ pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
             }),
         };
     }
-    if bytes.len() >= 8 {
+    if bytes.len() >= 48 && bytes.len() != SNP_REPORT_LEN {
         let version = u16::from_le_bytes([bytes[0], bytes[1]]);
         let tee_type = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-        if (version == 4 || version == 5) && tee_type == 0x81 {
+        // Any Intel DCAP quote header (versions 3–5, TEE type SGX or TDX)
+        // goes to the TDX parser, which refuses what is not a TDX quote
+        // with the precise field and offset.
+        if (3..=5).contains(&version) && (tee_type == 0x81 || tee_type == 0) {
             return Ok(Evidence::TdxQuote(bytes));
         }
     }
@@ -118,6 +123,11 @@ mod tests {
     #[test]
     fn tdx_by_header() {
         let mut q = vec![0u8; 100];
+        q[0] = 3;
+        q[4] = 0x81;
+        assert!(matches!(detect(&q), Ok(Evidence::TdxQuote(_))));
+        q[4] = 0x80;
+        assert!(detect(&q).is_err());
         q[0] = 4;
         q[2] = 2;
         q[4] = 0x81;
