@@ -402,15 +402,7 @@ fn verify_tdx(
     let collateral = if args.signature_only {
         None
     } else {
-        files.map(|f| cogito_tdx::Collateral {
-            tcb_info: f.tcb_info,
-            tcb_info_issuer_chain: f.tcb_info_issuer_chain,
-            qe_identity: f.qe_identity,
-            qe_identity_issuer_chain: f.qe_identity_issuer_chain,
-            pck_crl: f.pck_crl,
-            pck_crl_issuer_chain: f.pck_crl_issuer_chain,
-            root_ca_crl: f.root_ca_crl,
-        })
+        files.map(|f| f.collateral)
     };
     let options = cogito_tdx::Options {
         signature_only: args.signature_only,

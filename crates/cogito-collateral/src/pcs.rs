@@ -263,13 +263,15 @@ impl PcsClient {
         let pck_crl = self.pck_crl(ca)?;
         let root_ca_crl = self.root_ca_crl()?;
         Ok(TdxCollateralFiles {
-            tcb_info: tcb_info.body,
-            tcb_info_issuer_chain: tcb_info.issuer_chain,
-            qe_identity: qe_identity.body,
-            qe_identity_issuer_chain: qe_identity.issuer_chain,
-            pck_crl: pck_crl.body,
-            pck_crl_issuer_chain: pck_crl.issuer_chain,
-            root_ca_crl,
+            collateral: cogito_tdx::Collateral {
+                tcb_info: tcb_info.body,
+                tcb_info_issuer_chain: tcb_info.issuer_chain,
+                qe_identity: qe_identity.body,
+                qe_identity_issuer_chain: qe_identity.issuer_chain,
+                pck_crl: pck_crl.body,
+                pck_crl_issuer_chain: pck_crl.issuer_chain,
+                root_ca_crl,
+            },
             pck_cert_chain: None,
         })
     }

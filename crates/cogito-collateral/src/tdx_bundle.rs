@@ -56,29 +56,22 @@ pub const REQUIRED_FILES: [&str; 7] = [
 ];
 
 /// Intel TDX collateral as raw objects, in the form Intel PCS v4 serves
-/// them. Plain bytes, so the verifier's own collateral type can be built
-/// from it field by field; nothing here is verified.
+/// them: the verifier's [`cogito_tdx::Collateral`] (nothing here is
+/// verified) and, for quotes that do not embed one, a PCK chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TdxCollateralFiles {
-    /// The whole TCB Info body, `{"tcbInfo":{…},"signature":"<hex>"}`,
-    /// byte for byte (the signature covers the exact bytes of `tcbInfo`).
-    pub tcb_info: Vec<u8>,
-    /// PEM: the TCB Signing certificate, then the Intel SGX Root CA.
-    pub tcb_info_issuer_chain: Vec<u8>,
-    /// The whole QE Identity body,
-    /// `{"enclaveIdentity":{…},"signature":"<hex>"}`, byte for byte.
-    pub qe_identity: Vec<u8>,
-    /// PEM: the TCB Signing certificate, then the Intel SGX Root CA.
-    pub qe_identity_issuer_chain: Vec<u8>,
-    /// The PCK CRL (of the Platform or Processor CA), DER.
-    pub pck_crl: Vec<u8>,
-    /// PEM: the PCK Platform/Processor CA, then the Intel SGX Root CA.
-    pub pck_crl_issuer_chain: Vec<u8>,
-    /// The Intel SGX Root CA's CRL, DER.
-    pub root_ca_crl: Vec<u8>,
+    /// TCB Info, QE Identity, the CRLs and their issuer chains.
+    pub collateral: cogito_tdx::Collateral,
     /// PEM: PCK leaf, PCK CA, root; only needed when a quote does not
     /// embed its PCK chain (certification data type 5).
     pub pck_cert_chain: Option<Vec<u8>>,
+}
+
+impl std::ops::Deref for TdxCollateralFiles {
+    type Target = cogito_tdx::Collateral;
+    fn deref(&self) -> &cogito_tdx::Collateral {
+        &self.collateral
+    }
 }
 
 fn read_optional(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, CollateralError> {
@@ -127,14 +120,16 @@ pub fn load_tdx_bundle(dir: &Path) -> Result<Option<TdxCollateralFiles>, Collate
     }
     let mut it = found.into_iter().flatten();
     let mut next = || it.next().unwrap_or_default();
-    let files = TdxCollateralFiles {
-        tcb_info: next(),
-        tcb_info_issuer_chain: next(),
-        qe_identity: next(),
-        qe_identity_issuer_chain: next(),
-        pck_crl: next(),
-        pck_crl_issuer_chain: next(),
-        root_ca_crl: next(),
+    let mut files = TdxCollateralFiles {
+        collateral: cogito_tdx::Collateral {
+            tcb_info: next(),
+            tcb_info_issuer_chain: next(),
+            qe_identity: next(),
+            qe_identity_issuer_chain: next(),
+            pck_crl: next(),
+            pck_crl_issuer_chain: next(),
+            root_ca_crl: next(),
+        },
         pck_cert_chain,
     };
     let bad = |name: &str| {
@@ -149,13 +144,9 @@ pub fn load_tdx_bundle(dir: &Path) -> Result<Option<TdxCollateralFiles>, Collate
     if let Some(chain) = &files.pck_cert_chain {
         check_pem_chain(chain).map_err(bad(PCK_CERT_CHAIN))?;
     }
-    let pck_crl = crl_to_der(&files.pck_crl).map_err(bad(PCK_CRL))?;
-    let root_ca_crl = crl_to_der(&files.root_ca_crl).map_err(bad(ROOT_CA_CRL))?;
-    Ok(Some(TdxCollateralFiles {
-        pck_crl,
-        root_ca_crl,
-        ..files
-    }))
+    files.collateral.pck_crl = crl_to_der(&files.pck_crl).map_err(bad(PCK_CRL))?;
+    files.collateral.root_ca_crl = crl_to_der(&files.root_ca_crl).map_err(bad(ROOT_CA_CRL))?;
+    Ok(Some(files))
 }
 
 /// Checks that `bytes` is a PCS signed JSON document:
