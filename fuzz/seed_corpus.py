@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes seed corpora for the fuzz targets into fuzz/corpus/<target>/ from
-the real vectors in ../shared/vectors (or $COGITO_VECTORS).
+the real vectors in ../shared/vectors (or $COGITO_VECTORS): SEV-SNP reports,
+HCL reports and certificate tables from snp/, TDX quotes, CCEL tables and
+event logs from tdx/.
 
 The corpus directory is git-ignored: vector files must never be committed
 into this repository. Run from anywhere: `python3 fuzz/seed_corpus.py`.
@@ -53,12 +55,47 @@ def put(target: str, blob: bytes):
     (d / hashlib.sha1(blob).hexdigest()).write_bytes(blob)
 
 
+def seed_tdx(tdx: Path):
+    """TDX quotes for tdx_quote, tdx_verify and evidence_detect (also
+    without their zero padding, and v4 quotes re-wrapped as v5 TD 1.0 so the
+    fuzzer starts from the v5 descriptor path); CCEL tables and event logs
+    for tdx_eventlog."""
+    for case in sorted(tdx.iterdir()):
+        quote = case / "quote.bin"
+        if quote.exists():
+            q = quote.read_bytes()
+            seeds = [q]
+            sig_len = struct.unpack_from("<I", q, 632)[0] if q[:2] == b"\x04\x00" else None
+            if sig_len is not None:
+                end = 632 + 4 + sig_len
+                seeds.append(q[:end])  # no zero padding
+                # Same fields as v5 with a TD 1.0 descriptor (signature then fails).
+                seeds.append(b"\x05\x00" + q[2:48] + struct.pack("<HI", 2, 584) + q[48:end])
+            for t in ("tdx_quote", "tdx_verify", "evidence_detect"):
+                for s in seeds:
+                    put(t, s)
+        for name in ("ccel/event_log.bin", "ccel/acpi_table.bin"):
+            f = case / name
+            if f.exists():
+                b = f.read_bytes()
+                put("tdx_eventlog", b)
+                if name.endswith("event_log.bin"):
+                    # Logs are delivered in fixed-size areas: also the used
+                    # part only (up to the first run of 0xff/0x00 filler).
+                    used = len(b.rstrip(b"\xff").rstrip(b"\x00"))
+                    if 0 < used < len(b):
+                        put("tdx_eventlog", b[:used])
+
+
 def main() -> int:
     snp = VECTORS / "snp"
-    if not snp.is_dir():
-        print(f"skipping: {snp} not found", file=sys.stderr)
+    tdx = VECTORS / "tdx"
+    if not snp.is_dir() and not tdx.is_dir():
+        print(f"skipping: {snp} and {tdx} not found", file=sys.stderr)
         return 0
-    for case in sorted(snp.iterdir()):
+    if tdx.is_dir():
+        seed_tdx(tdx)
+    for case in sorted(snp.iterdir()) if snp.is_dir() else []:
         report = case / "report.bin"
         if report.exists():
             for t in ("snp_report", "snp_verify", "evidence_detect"):
