@@ -73,6 +73,10 @@ fn hex_array<const N: usize>(which: &str, field: &str, s: &str) -> Result<[u8; N
         .map_err(|_| malformed(which, format!("{field} is not {N} bytes")))
 }
 
+/// A verified signed document: the exact text of its inner object, the
+/// window of its issuer chain, the signer's serial and the anchor DER.
+type SignedJson<'a> = (&'a str, Window, Vec<u8>, Vec<u8>);
+
 /// Verifies a signed collateral document and returns the exact bytes of
 /// its inner object and the window of its issuer chain.
 fn verify_signed_json<'a>(
@@ -82,7 +86,7 @@ fn verify_signed_json<'a>(
     which: &str,
     anchors: &TrustAnchors,
     at: VerificationTime,
-) -> Result<(&'a str, Window, Vec<u8>, Vec<u8>), TdxError> {
+) -> Result<SignedJson<'a>, TdxError> {
     let outer: BTreeMap<&str, &RawValue> =
         serde_json::from_slice(body).map_err(|e| malformed(which, e.to_string()))?;
     if outer.len() != 2 {
