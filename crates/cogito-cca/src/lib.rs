@@ -12,6 +12,8 @@
 //! - [`keys`]: EC keys, [`CcaTrustAnchors`] (JWK, PEM, TA store) and the
 //!   published test keys that are refused by default.
 //! - [`verify`]: the verification, [`verify_token`].
+//! - [`refvalues`]: reference-value comparison for software components and
+//!   realm measurements.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -20,11 +22,13 @@ pub mod claims;
 pub mod cose;
 pub mod error;
 pub mod keys;
+pub mod refvalues;
 pub mod token;
 pub mod verify;
 
 pub use claims::{CcaClaims, LifecycleState, PlatformClaims, RealmClaims, SwComponent};
 pub use error::CcaError;
 pub use keys::{CcaTrustAnchors, CpakEntry, EcPublicKey, MatchedBy};
+pub use refvalues::{match_sw_components, ReferenceValues, SwComponentRef};
 pub use token::CcaToken;
 pub use verify::{verify_token, Options};

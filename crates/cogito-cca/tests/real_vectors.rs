@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use cogito_cca::claims::LifecycleState;
-use cogito_cca::{verify_token, CcaClaims, CcaToken, CcaTrustAnchors, Options};
+use cogito_cca::{verify_token, CcaClaims, CcaToken, CcaTrustAnchors, Options, ReferenceValues};
 use cogito_core::{CogitoError, ErrorClass, TcbStatus, Tee};
 
 struct Vector {
@@ -349,6 +349,32 @@ fn flipped_signature_bytes_name_the_token() {
             assert_eq!(e.class(), ErrorClass::Authenticity);
         }
     }
+}
+
+#[test]
+fn reference_values_of_token_01_match() {
+    let Some(vectors) = vectors() else {
+        return;
+    };
+    let v = vector(&vectors, "cca-token-01-rust-ccatoken");
+    let rv = ReferenceValues::from_json(&read(&v.dir, "reference_values.json"), "rv").unwrap();
+    let c = CcaToken::parse(&read(&v.dir, "token.cbor"))
+        .unwrap()
+        .claims();
+    let p = rv.appraise_platform(&c.platform);
+    assert_eq!(p.len(), 1);
+    assert!(p[0].matches, "{p:?}");
+    assert_eq!(p[0].config_matches, Some(true));
+    assert_eq!(p[0].components.len(), 4);
+    let r = rv.appraise_realm(&c.realm);
+    assert!(r[0].matches, "{r:?}");
+    assert_eq!(r[0].rpv_matches, Some(true));
+    // Another token's platform has no reference for its implementation id.
+    let other = vector(&vectors, "cca-token-02-rust-ccatoken");
+    let c2 = CcaToken::parse(&read(&other.dir, "token.cbor"))
+        .unwrap()
+        .claims();
+    assert!(rv.appraise_platform(&c2.platform).is_empty());
 }
 
 /// xorshift64: deterministic, no dependency.
