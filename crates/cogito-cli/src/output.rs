@@ -36,6 +36,7 @@ pub fn render_text(result: &Result<Success, Failure>) -> String {
         }
         Ok(s) => match &s.outcome {
             Outcome::Snp(v) => render_snp(&mut o, s.evidence_kind, v),
+            Outcome::Cca(v) => render_cca(&mut o, s.evidence_kind, v),
             Outcome::Tdx {
                 verified,
                 event_log,
@@ -260,6 +261,68 @@ fn render_tdx(
     }
 }
 
+fn render_cca(
+    o: &mut String,
+    evidence_kind: &str,
+    v: &cogito_core::Verified<cogito_cca::CcaClaims>,
+) {
+    let c = &v.platform;
+    let p = &c.platform;
+    let r = &c.realm;
+    let _ = writeln!(
+        *o,
+        "VERIFIED  {} (CBOR tag {})",
+        evidence_kind, c.envelope_tag
+    );
+    if let Some(k) = &c.cpak {
+        let _ = writeln!(
+            *o,
+            "  platform key    CPAK {:?} sha256:{} from {}",
+            k.curve,
+            k.fingerprint.to_hex(),
+            k.label
+        );
+        if let Some(t) = k.test_key {
+            let _ = writeln!(*o, "  WARNING         the CPAK is a published TEST key ({t}): anyone can forge these tokens");
+        }
+    }
+    let _ = writeln!(*o, "  platform        profile {}", p.profile);
+    let _ = writeln!(
+        *o,
+        "  lifecycle       {:#06x} ({})",
+        p.lifecycle.value,
+        p.lifecycle.state.as_str()
+    );
+    let _ = writeln!(*o, "  implementation  {}", p.implementation_id.to_hex());
+    let _ = writeln!(*o, "  instance        {}", p.instance_id.to_hex());
+    let _ = writeln!(*o, "  components      {}", p.sw_components.len());
+    for sc in &p.sw_components {
+        let _ = writeln!(
+            *o,
+            "    {:<6} version {:<10} measurement {}  signer {}",
+            sc.component_type.as_deref().unwrap_or("?"),
+            sc.version.as_deref().unwrap_or("-"),
+            sc.measurement_value.to_hex(),
+            sc.signer_id.to_hex()
+        );
+    }
+    let _ = writeln!(
+        *o,
+        "  realm profile   {}",
+        r.profile.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(*o, "  RIM             {}", r.initial_measurement.to_hex());
+    for (i, rem) in r.extensible_measurements.iter().enumerate() {
+        let _ = writeln!(*o, "  REM{i}            {}", rem.to_hex());
+    }
+    let _ = writeln!(*o, "  realm challenge {}", r.challenge.to_hex());
+    let _ = writeln!(*o, "  personalization {}", r.personalization_value.to_hex());
+    let _ = writeln!(*o, "checked:");
+    for ch in &v.checks {
+        let _ = writeln!(*o, "  ✓ {:<18} {}", ch.name, ch.detail);
+    }
+}
+
 pub fn print_text(result: &Result<Success, Failure>) {
     print!("{}", render_text(result));
 }
@@ -275,6 +338,14 @@ pub fn render_json(result: &Result<Success, Failure>) -> serde_json::Value {
                 "verified_at": v.verified_at,
                 "claims": v.claims,
                 "snp": v.platform,
+                "checks": v.checks,
+            }),
+            Outcome::Cca(v) => json!({
+                "verdict": "verified",
+                "evidence": s.evidence_kind,
+                "verified_at": v.verified_at,
+                "claims": v.claims,
+                "cca": v.platform,
                 "checks": v.checks,
             }),
             Outcome::Tdx {

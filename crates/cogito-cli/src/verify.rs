@@ -32,7 +32,7 @@ pub enum Format {
 #[command(after_help = crate::EXIT_CODES_HELP)]
 pub struct VerifyArgs {
     /// The evidence: a raw SEV-SNP report (1184 bytes), an Azure HCL report,
-    /// or an Intel TDX quote (v4/v5).
+    /// an Intel TDX quote (v4/v5), or an Arm CCA token (CBOR tag 399 or 907).
     pub file: PathBuf,
     /// Offline collateral directory. SNP: vcek.der or vlek.der, optionally
     /// cert_chain.pem or ask.pem + ark.pem, crl.der, auxblob. TDX: the Intel
@@ -75,6 +75,18 @@ pub struct VerifyArgs {
     /// TDX: a CC event log (CCEL data) to replay; reports which RTMRs it reproduces.
     #[arg(long, value_name = "FILE")]
     pub event_log: Option<PathBuf>,
+    /// CCA: the platform attestation key(s): a CPAK as JWK or PEM, or a
+    /// trust-anchor store (JSON) listing several by instance id.
+    #[arg(long, value_name = "FILE")]
+    pub cca_trust_anchors: Option<PathBuf>,
+    /// CCA: accept CPAKs that are published test keys (TF-A/TF-M, Veraison
+    /// samples); never in production.
+    #[arg(long)]
+    pub allow_test_keys: bool,
+    /// CCA: platform lifecycle states to accept besides `secured`
+    /// (e.g. non_cca_platform_debug).
+    #[arg(long, value_name = "STATE,…", value_delimiter = ',')]
+    pub allow_lifecycle: Vec<String>,
     /// Verification time, RFC 3339 (default: now).
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
@@ -139,6 +151,7 @@ pub struct EventLogReplay {
 /// A successful verification of one platform.
 pub enum Outcome {
     Snp(Verified<SnpClaims>),
+    Cca(Verified<cogito_cca::CcaClaims>),
     Tdx {
         verified: Verified<TdxClaims>,
         event_log: Option<EventLogReplay>,
@@ -263,15 +276,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
             options,
         )?,
         Evidence::TdxQuote(q) => verify_tdx(args, q, &anchors, at, options.expected_report_data)?,
-        Evidence::CcaToken(_) => {
-            return Err(bad_input(
-                "evidence.unsupported",
-                format!(
-                    "{} detected; this build verifies AMD SEV-SNP reports and Intel TDX quotes",
-                    evidence.kind()
-                ),
-            ))
-        }
+        Evidence::CcaToken(t) => verify_cca(args, t, at, options.expected_report_data)?,
     };
     Ok(Success {
         evidence_kind: evidence.kind(),
@@ -328,6 +333,48 @@ fn verify_snp(
         });
     }
     Ok(Outcome::Snp(verified))
+}
+
+fn verify_cca(
+    args: &VerifyArgs,
+    token: &[u8],
+    at: VerificationTime,
+    expected_realm_challenge: Option<[u8; 64]>,
+) -> Result<Outcome, Failure> {
+    let path = args.cca_trust_anchors.as_ref().ok_or_else(|| Failure {
+        code: "cca.key.unknown",
+        class: ErrorClass::CollateralUnavailable,
+        message: "a CCA token needs the platform's CPAK: pass --cca-trust-anchors FILE (JWK, PEM or a trust-anchor store)".into(),
+    })?;
+    let anchors = cogito_cca::CcaTrustAnchors::load(&read(path)?, &path.display().to_string())?;
+    let mut allowed = vec![cogito_cca::LifecycleState::Secured];
+    for name in &args.allow_lifecycle {
+        let s = cogito_cca::LifecycleState::from_name(name.trim()).ok_or_else(|| {
+            bad_input(
+                "input.bad_lifecycle",
+                format!(
+                    "--allow-lifecycle: unknown state {name:?} (one of: {})",
+                    cogito_cca::LifecycleState::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        if !allowed.contains(&s) {
+            allowed.push(s);
+        }
+    }
+    let options = cogito_cca::Options {
+        allow_test_keys: args.allow_test_keys,
+        allowed_lifecycles: allowed,
+        expected_realm_challenge,
+        at,
+    };
+    Ok(Outcome::Cca(cogito_cca::verify_token(
+        token, &anchors, &options,
+    )?))
 }
 
 fn parse_status(s: &str) -> Result<TcbStatus, Failure> {

@@ -464,3 +464,69 @@ fn eventlog_command_replays_every_real_log() {
     let (code, out) = run(&["eventlog", "/dev/null", "--format", "json"]);
     assert_eq!(code, 3, "{out}");
 }
+
+#[test]
+fn every_cca_vector_through_the_cli() {
+    let Some(dir) = vectors_dir() else { return };
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
+    let mut seen = 0;
+    for v in manifest["vector"].as_array().unwrap() {
+        if v["platform"].as_str() != Some("cca") {
+            continue;
+        }
+        seen += 1;
+        let id = v["id"].as_str().unwrap();
+        let case = dir.join(v["dir"].as_str().unwrap());
+        let token = case.join("token.cbor").display().to_string();
+        let key = ["cpak.jwk", "cpak.pem", "ta_store.json"]
+            .iter()
+            .map(|f| case.join(f))
+            .find(|p| p.is_file())
+            .unwrap();
+        let key = key.display().to_string();
+        let (code, out) = run(&[
+            "verify",
+            &token,
+            "--cca-trust-anchors",
+            &key,
+            "--allow-test-keys",
+            "--format",
+            "json",
+        ]);
+        match v["expected"].as_str().unwrap() {
+            "accept" => {
+                assert_eq!(code, 0, "{id}: {out}");
+                assert_eq!(out["claims"]["tee"], "cca");
+                let rim = out["cca"]["realm"]["initial_measurement"].as_str().unwrap();
+                assert_eq!(out["claims"]["launch_measurement"], rim, "{id}");
+                assert_eq!(
+                    out["claims"]["runtime_measurements"]
+                        .as_array()
+                        .unwrap()
+                        .len(),
+                    4,
+                    "{id}"
+                );
+            }
+            "reject" => {
+                assert_eq!(out["error"]["code"], "cca.binding", "{id}: {out}");
+                assert_eq!(code, 4);
+            }
+            other => panic!("{other}"),
+        }
+        // Without --allow-test-keys every real CCA vector is refused: their
+        // CPAKs are published test keys.
+        let (code, out) = run(&[
+            "verify",
+            &token,
+            "--cca-trust-anchors",
+            &key,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out["error"]["code"], "cca.key.test_key", "{id}: {out}");
+        assert_eq!(code, 7);
+    }
+    assert_eq!(seen, 7);
+}
