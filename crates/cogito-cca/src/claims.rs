@@ -56,6 +56,20 @@ pub mod key {
     pub const REMS: i64 = 44239;
     /// Realm public key hash algorithm id.
     pub const RAK_HASH_ALGO: i64 = 44240;
+    /// Realm MEC policy (2024 realm profile).
+    pub const MEC_POLICY: i64 = 44243;
+}
+
+/// The realm's MEC (memory encryption context) policy, 2024 realm profile:
+/// the draft describes text, shipping tokens carry an integer; both are
+/// reported as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum MecPolicy {
+    /// An integer policy (as RMM implementations encode it).
+    Int(i64),
+    /// A text policy (as the draft describes it).
+    Text(String),
 }
 
 /// The PSA/CCA lifecycle states (draft-ffm-rats-cca-token, "Lifecycle";
@@ -334,7 +348,11 @@ pub struct RealmClaims {
     pub public_key_curve: Curve,
     /// 44240: hash algorithm of the binding.
     pub public_key_hash_algo_id: HashAlg,
-    /// Other claims (e.g. 44243 MEC policy), uninterpreted.
+    /// Realm instance id (claim 256, 2024 realm profile), when present.
+    pub instance_id: Option<Hex>,
+    /// MEC policy (claim 44243, 2024 realm profile), when present.
+    pub mec_policy: Option<MecPolicy>,
+    /// Other claims, uninterpreted.
     pub extra: Vec<ExtraClaim>,
 }
 
@@ -738,10 +756,36 @@ pub fn parse_realm(
         let k = parse_cose_key(&m, rak_item)?;
         (b, RakEncoding::CoseKey, k)
     };
+    let instance_id = match m.get(key::INSTANCE_ID) {
+        None => None,
+        Some(item) => Some(Hex::from_slice(m.bytes_of(
+            key::INSTANCE_ID,
+            "instance-id",
+            item,
+            &[],
+        )?)),
+    };
+    let mec_policy = match m.get(key::MEC_POLICY) {
+        None => None,
+        Some(item) => Some(match (item.as_i64(), item.as_text()) {
+            (Some(i), _) => MecPolicy::Int(i),
+            (None, Some(t)) => MecPolicy::Text(t.to_string()),
+            (None, None) => {
+                return Err(m.bad(
+                    key::MEC_POLICY,
+                    "mec-policy",
+                    item,
+                    "an integer or a text string",
+                ))
+            }
+        }),
+    };
     Ok((
         RealmClaims {
             alg,
             profile,
+            instance_id,
+            mec_policy,
             challenge: Hex::from_slice(challenge),
             personalization_value: Hex::from_slice(rpv),
             initial_measurement: Hex::from_slice(rim),
@@ -760,6 +804,8 @@ pub fn parse_realm(
                 key::REALM_HASH_ALGO,
                 key::RAK,
                 key::RAK_HASH_ALGO,
+                key::INSTANCE_ID,
+                key::MEC_POLICY,
             ]),
         },
         rak,

@@ -26,7 +26,7 @@ pub mod refvalues;
 pub mod token;
 pub mod verify;
 
-pub use claims::{CcaClaims, LifecycleState, PlatformClaims, RealmClaims, SwComponent};
+pub use claims::{CcaClaims, LifecycleState, MecPolicy, PlatformClaims, RealmClaims, SwComponent};
 pub use error::CcaError;
 pub use keys::{CcaTrustAnchors, CpakEntry, EcPublicKey, MatchedBy};
 pub use refvalues::{match_sw_components, ReferenceValues, SwComponentRef};
