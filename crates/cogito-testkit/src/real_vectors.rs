@@ -10,7 +10,12 @@ use std::path::PathBuf;
 pub fn dir() -> Option<PathBuf> {
     let dir = std::env::var_os("COGITO_VECTORS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/vectors"
+            ))
+        });
     if dir.join("MANIFEST.toml").is_file() {
         return Some(dir);
     }
