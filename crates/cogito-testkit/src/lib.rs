@@ -14,9 +14,12 @@
 //! - [`real_vectors`]: where the real evidence in `../shared/vectors` is.
 //! - [`tdx`]: a FAKE Intel DCAP world (PCK chain, TCB Info, QE Identity,
 //!   CRLs, quotes v4/v5) and the cases of `test-vectors/tdx`.
+//! - [`cca`]: FAKE Arm CCA tokens (CBOR, COSE_Sign1, CPAK/RAK keys, tag 399
+//!   and tag 907 envelopes) and the cases of `test-vectors/cca`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cca;
 pub mod der;
 pub mod hierarchy;
 pub mod keys;
