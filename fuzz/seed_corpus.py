@@ -2,7 +2,8 @@
 """Writes seed corpora for the fuzz targets into fuzz/corpus/<target>/ from
 the real vectors in ../shared/vectors (or $COGITO_VECTORS): SEV-SNP reports,
 HCL reports and certificate tables from snp/, TDX quotes, CCEL tables and
-event logs from tdx/.
+event logs from tdx/, CCA tokens from cca/ (and the generated FAKE-key CCA
+tokens of test-vectors/cca in this repository).
 
 The corpus directory is git-ignored: vector files must never be committed
 into this repository. Run from anywhere: `python3 fuzz/seed_corpus.py`.
@@ -87,14 +88,96 @@ def seed_tdx(tdx: Path):
                         put("tdx_eventlog", b[:used])
 
 
+def seed_cca(cca: Path):
+    """CCA tokens for cca_token: every real token.cbor as is, the same
+    COSE_Sign1s re-wrapped in the other envelope (tag 399 <-> tag 907, which
+    keeps the signatures valid), and the generated cases' tokens."""
+    tokens = [p / "token.cbor" for p in sorted(cca.iterdir()) if (p / "token.cbor").exists()]
+    generated = HERE / ".." / "test-vectors" / "cca"
+    if generated.is_dir():
+        tokens += [p / "token.cbor" for p in sorted(generated.iterdir()) if (p / "token.cbor").exists()]
+    for token in tokens:
+        b = token.read_bytes()
+        put("cca_token", b)
+        other = rewrap(b)
+        if other is not None:
+            put("cca_token", other)
+
+
+def cbor_head(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    for ai, width in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if arg < 1 << (8 * width):
+            return bytes([major << 5 | ai]) + arg.to_bytes(width, "big")
+    raise ValueError(arg)
+
+
+def cbor_item_len(b: bytes, i: int) -> int:
+    """Length of the definite-length item at b[i] (enough for tokens)."""
+    major, ai = b[i] >> 5, b[i] & 0x1F
+    if ai < 24:
+        arg, n = ai, 1
+    else:
+        w = {24: 1, 25: 2, 26: 4, 27: 8}[ai]
+        arg, n = int.from_bytes(b[i + 1 : i + 1 + w], "big"), 1 + w
+    if major in (0, 1, 7):
+        return n
+    if major in (2, 3):
+        return n + arg
+    if major == 6:
+        return n + cbor_item_len(b, i + n)
+    count = arg * (2 if major == 5 else 1)
+    j = i + n
+    for _ in range(count):
+        j += cbor_item_len(b, j)
+    return j - i
+
+
+def rewrap(b: bytes):
+    """The token with its two COSE_Sign1 bstrs in the other envelope, or
+    None when it is not a well-formed tag 399 / 907 collection."""
+    try:
+        if b[:3] == b"\xd9\x01\x8f":
+            tag907 = False
+        elif b[:3] == b"\xd9\x03\x8b":
+            tag907 = True
+        else:
+            return None
+        i = 3
+        if b[i] != 0xA2:
+            return None
+        i += 1
+        out = b"\xd9\x03\x8b\xa2" if not tag907 else b"\xd9\x01\x8f\xa2"
+        for _ in range(2):
+            klen = cbor_item_len(b, i)
+            out += b[i : i + klen]
+            i += klen
+            if tag907:
+                if b[i] != 0x82:
+                    return None
+                i += 1
+                i += cbor_item_len(b, i)  # content-format
+            vlen = cbor_item_len(b, i)
+            value = b[i : i + vlen]
+            i += vlen
+            out += value if tag907 else b"\x82" + cbor_head(0, 263) + value
+        return out if i == len(b) else None
+    except (IndexError, KeyError, ValueError):
+        return None
+
+
 def main() -> int:
     snp = VECTORS / "snp"
     tdx = VECTORS / "tdx"
-    if not snp.is_dir() and not tdx.is_dir():
-        print(f"skipping: {snp} and {tdx} not found", file=sys.stderr)
+    cca = VECTORS / "cca"
+    if not snp.is_dir() and not tdx.is_dir() and not cca.is_dir():
+        print(f"skipping: {snp}, {tdx} and {cca} not found", file=sys.stderr)
         return 0
     if tdx.is_dir():
         seed_tdx(tdx)
+    if cca.is_dir():
+        seed_cca(cca)
     for case in sorted(snp.iterdir()) if snp.is_dir() else []:
         report = case / "report.bin"
         if report.exists():
