@@ -9,6 +9,11 @@ use crate::error::{CogitoError, ErrorClass};
 /// Size of an AMD SEV-SNP ATTESTATION_REPORT (SNP ABI spec, Table 23).
 pub const SNP_REPORT_LEN: usize = 0x4A0;
 
+/// Intel's QE vendor id, at offset 12 of a DCAP quote header.
+const INTEL_QE_VENDOR_ID: [u8; 16] = [
+    0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07,
+];
+
 /// Offset of the SNP report inside an Azure HCL report ("HCLA" header).
 pub const HCL_SNP_REPORT_OFFSET: usize = 0x20;
 
@@ -66,10 +71,10 @@ impl CogitoError for DetectError {
 
 /// Recognises evidence by its header and size.
 ///
-/// - Azure HCL: magic `HCLA` at offset 0 and room for an SNP report at 0x20
-///   whose SIGNATURE_ALGO field is plausible.
+/// - Azure HCL: magic `HCLA` at offset 0, an SNP report at 0x20 and report
+///   type 2 (SNP) in the runtime-data header at 0x4C8.
 /// - Intel quote: header version 3–5 with TEE type 0x81 (TDX) or 0 (SGX)
-///   at offset 4, and not exactly 1184 bytes long.
+///   at offset 4 (at exactly 1184 bytes, also Intel's QE vendor id).
 /// - CCA: CBOR tag 399 (`d9 01 8f`) or 907 (`d9 03 8b`).
 /// - SNP: exactly 1184 bytes (the SNP parser judges the version).
 pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
@@ -88,13 +93,18 @@ pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
             }),
         };
     }
-    if bytes.len() >= 48 && bytes.len() != SNP_REPORT_LEN {
+    if bytes.len() >= 48 {
         let version = u16::from_le_bytes([bytes[0], bytes[1]]);
         let tee_type = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        let intel_vendor = bytes.get(12..28) == Some(&INTEL_QE_VENDOR_ID[..]);
         // Any Intel DCAP quote header (versions 3–5, TEE type SGX or TDX)
         // goes to the TDX parser, which refuses what is not a TDX quote
-        // with the precise field and offset.
-        if (3..=5).contains(&version) && (tee_type == 0x81 || tee_type == 0) {
+        // with the precise field and offset. At exactly the SNP report
+        // size, Intel's QE vendor id must be there too.
+        if (3..=5).contains(&version)
+            && (tee_type == 0x81 || tee_type == 0)
+            && (bytes.len() != SNP_REPORT_LEN || intel_vendor)
+        {
             return Ok(Evidence::TdxQuote(bytes));
         }
     }
@@ -131,6 +141,16 @@ mod tests {
         q[0] = 4;
         q[2] = 2;
         q[4] = 0x81;
+        assert!(matches!(detect(&q), Ok(Evidence::TdxQuote(_))));
+    }
+
+    #[test]
+    fn quote_of_snp_size_needs_intel_vendor_id() {
+        let mut q = vec![0u8; SNP_REPORT_LEN];
+        q[0] = 4;
+        q[4] = 0x81;
+        assert!(matches!(detect(&q), Ok(Evidence::SnpReport(_))));
+        q[12..28].copy_from_slice(&INTEL_QE_VENDOR_ID);
         assert!(matches!(detect(&q), Ok(Evidence::TdxQuote(_))));
     }
 
