@@ -25,6 +25,7 @@ use crate::hierarchy::{
 use crate::keys::{sha256, EcKey, RsaKey};
 use crate::pem;
 use crate::report::{self, offset, sign_in_place, signing_key, ReportFields, Tcb};
+use crate::vectorset;
 use crate::x509::{Extension, PssParams};
 
 /// The verification time of every case unless it says otherwise.
@@ -180,9 +181,7 @@ impl VectorSet {
 
     /// Every file including `MANIFEST.toml`, by relative path.
     pub fn all_files(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut all = self.files.clone();
-        all.insert("MANIFEST.toml".into(), self.manifest().into_bytes());
-        all
+        vectorset::with_manifest(&self.files, self.manifest())
     }
 
     /// Writes every file under `dir`. If `dir` already holds a generated
@@ -190,75 +189,11 @@ impl VectorSet {
     /// are no longer generated are removed; a non-empty folder that is not
     /// a generated set is refused.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        let all = self.all_files();
-        if dir.exists() {
-            let existing = existing_files(dir)?;
-            if !existing.is_empty() {
-                let manifest =
-                    std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap_or_default();
-                if !manifest.starts_with(MANIFEST_MARKER) {
-                    return Err(std::io::Error::other(format!(
-                        "{} is not empty and holds no generated MANIFEST.toml; refusing to write into it",
-                        dir.display()
-                    )));
-                }
-                for stale in existing.iter().filter(|p| !all.contains_key(*p)) {
-                    std::fs::remove_file(dir.join(stale))?;
-                }
-                remove_empty_dirs(dir)?;
-            }
-        }
-        for (path, bytes) in &all {
-            let full = dir.join(path);
-            if let Some(parent) = full.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(full, bytes)?;
-        }
-        Ok(())
+        vectorset::write_set(&self.all_files(), dir, MANIFEST_MARKER, "")
     }
 }
 
-/// Relative `/`-separated paths of every file under `dir`.
-pub fn existing_files(dir: &Path) -> std::io::Result<Vec<String>> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                walk(base, &path, out)?;
-            } else {
-                let rel = path.strip_prefix(base).map_err(std::io::Error::other)?;
-                let parts: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(parts.join("/"));
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    if dir.exists() {
-        walk(dir, dir, &mut out)?;
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn remove_empty_dirs(dir: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            let path = entry.path();
-            remove_empty_dirs(&path)?;
-            if std::fs::read_dir(&path)?.next().is_none() {
-                std::fs::remove_dir(&path)?;
-            }
-        }
-    }
-    Ok(())
-}
+pub use crate::vectorset::existing_files;
 
 /// `N` deterministic bytes for `label`.
 fn fill<const N: usize>(label: &str) -> [u8; N] {

@@ -35,7 +35,8 @@ use crate::der;
 use crate::hierarchy::date;
 use crate::keys::sha256;
 use crate::pem;
-use crate::vectors::{existing_files, Expected};
+use crate::vectors::Expected;
+use crate::vectorset;
 
 /// The verification time of every case unless it says otherwise.
 pub const DEFAULT_VERIFY_AT: &str = "2025-07-01T00:00:00Z";
@@ -349,9 +350,7 @@ impl TdxVectorSet {
 
     /// Every file including `MANIFEST.toml`, by relative path.
     pub fn all_files(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut all = self.files.clone();
-        all.insert("MANIFEST.toml".into(), self.manifest().into_bytes());
-        all
+        vectorset::with_manifest(&self.files, self.manifest())
     }
 
     /// Writes every file under `dir`. If `dir` already holds a generated
@@ -359,47 +358,8 @@ impl TdxVectorSet {
     /// are no longer generated are removed; a non-empty folder that is not
     /// a generated set is refused.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        let all = self.all_files();
-        if dir.exists() {
-            let existing = existing_files(dir)?;
-            if !existing.is_empty() {
-                let manifest =
-                    std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap_or_default();
-                if !manifest.starts_with(MANIFEST_MARKER) {
-                    return Err(std::io::Error::other(format!(
-                        "{} is not empty and holds no generated TDX MANIFEST.toml; refusing to write into it",
-                        dir.display()
-                    )));
-                }
-                for stale in existing.iter().filter(|p| !all.contains_key(*p)) {
-                    std::fs::remove_file(dir.join(stale))?;
-                }
-                remove_empty_dirs(dir)?;
-            }
-        }
-        for (path, bytes) in &all {
-            let full = dir.join(path);
-            if let Some(parent) = full.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(full, bytes)?;
-        }
-        Ok(())
+        vectorset::write_set(&self.all_files(), dir, MANIFEST_MARKER, "TDX ")
     }
-}
-
-fn remove_empty_dirs(dir: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            let path = entry.path();
-            remove_empty_dirs(&path)?;
-            if std::fs::read_dir(&path)?.next().is_none() {
-                std::fs::remove_dir(&path)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `N` deterministic bytes for `label`.
