@@ -11,7 +11,7 @@
 //! - [`hierarchy`]: ARK → ASK/ASVK → VCEK/VLEK per product line.
 //! - [`report`]: raw SEV-SNP reports (v2, v3, v5) with every field settable.
 //! - [`vectors`]: the cases of `test-vectors/snp` and their manifest.
-//! - [`vectorset`]: writing a generated set to disk.
+//! - [`vectorset`]: writing, and checking, a generated set on disk.
 //! - [`real_vectors`]: where the real evidence in `../shared/vectors` is.
 //! - [`tdx`]: a FAKE Intel DCAP world (PCK chain, TCB Info, QE Identity,
 //!   CRLs, quotes v4/v5) and the cases of `test-vectors/tdx`.

@@ -1,6 +1,7 @@
 //! The plumbing every generated vector set shares (SNP, TDX, CCA): the
 //! full file map with its `MANIFEST.toml`, writing it to a folder without
-//! trampling a folder some other generator (or a person) owns.
+//! trampling a folder some other generator (or a person) owns, and
+//! checking that a committed folder is exactly what a generator makes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,4 +92,30 @@ fn remove_empty_dirs(dir: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks that `dir` holds exactly `files`: no file missing, none extra,
+/// every byte the same. The error lists the paths that are missing, stale
+/// and differing.
+pub fn check_regenerates(files: &BTreeMap<String, Vec<u8>>, dir: &Path) -> Result<(), String> {
+    let on_disk = existing_files(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    let missing: Vec<&String> = files.keys().filter(|p| !on_disk.contains(p)).collect();
+    let stale: Vec<&String> = on_disk.iter().filter(|p| !files.contains_key(*p)).collect();
+    let mut differ: Vec<&String> = Vec::new();
+    for (path, bytes) in files {
+        if on_disk.contains(path) {
+            let disk = std::fs::read(dir.join(path))
+                .map_err(|e| format!("reading {}: {e}", dir.join(path).display()))?;
+            if &disk != bytes {
+                differ.push(path);
+            }
+        }
+    }
+    if missing.is_empty() && stale.is_empty() && differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "missing: {missing:?}\nstale: {stale:?}\ndiffering: {differ:?}"
+        ))
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use cogito_testkit::vectors::existing_files;
+use cogito_testkit::vectorset::check_regenerates;
 
 #[test]
 fn regenerating_gives_the_committed_vectors() {
@@ -19,22 +19,15 @@ fn regenerating_gives_the_committed_vectors() {
         started.elapsed()
     );
 
-    let fresh = existing_files(tmp.path()).unwrap();
-    let on_disk = existing_files(&committed).unwrap();
-    let missing: Vec<&String> = fresh.iter().filter(|p| !on_disk.contains(p)).collect();
-    let stale: Vec<&String> = on_disk.iter().filter(|p| !fresh.contains(p)).collect();
-    let differ: Vec<&String> = fresh
-        .iter()
-        .filter(|p| on_disk.contains(p))
-        .filter(|p| {
-            std::fs::read(tmp.path().join(p)).unwrap() != std::fs::read(committed.join(p)).unwrap()
-        })
-        .collect();
-    assert!(
-        missing.is_empty() && stale.is_empty() && differ.is_empty(),
-        "test-vectors/snp is out of date; run `cargo run -p cogito-testkit -- generate test-vectors/snp`\n\
-         missing: {missing:?}\nstale: {stale:?}\ndiffering: {differ:?}"
-    );
+    // What write_to put on disk is exactly the set, and so is the
+    // committed folder.
+    let all = set.all_files();
+    check_regenerates(&all, tmp.path()).unwrap();
+    if let Err(diff) = check_regenerates(&all, &committed) {
+        panic!(
+            "test-vectors/snp is out of date; run `cargo run -p cogito-testkit -- generate test-vectors/snp`\n{diff}"
+        );
+    }
 }
 
 #[test]
