@@ -10,7 +10,7 @@
 //! with `COGITO_VECTORS`); without them the tests print a notice and pass,
 //! except under `CI=true`, where the folder is required.
 //!
-//! The PRNG is an inline xorshift64* seeded per case, so every run feeds the
+//! The PRNG is the testkit's xorshift64* seeded per case, so every run feeds the
 //! same inputs; a failure prints the case, the mutation and the input in hex.
 //! `COGITO_ROBUSTNESS_MUTATIONS` overrides the per-case mutation count.
 
@@ -26,6 +26,7 @@ use cogito_snp::{
     builtin_anchors, verify_report, Collateral, HclReport, Options, Report, SnpError,
     VerifiedCache, REPORT_LEN,
 };
+use cogito_testkit::mutate::Rng;
 
 /// The signature covers bytes 0x000..0x2A0.
 const SIGNED_LEN: usize = 0x2A0;
@@ -114,37 +115,6 @@ fn load_cases(root: &Path) -> Vec<Case> {
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness and mutations
-
-/// xorshift64* (Vigna): small, fast and good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded(label: &str, salt: u64) -> Rng {
-        // FNV-1a of the label, so each case has its own fixed stream.
-        let mut h = 0xcbf2_9ce4_8422_2325u64 ^ salt;
-        for b in label.bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        Rng(h | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-}
 
 /// Report fields worth hitting on purpose: (offset, length).
 const REPORT_FIELDS: &[(usize, usize)] = &[

@@ -12,6 +12,7 @@
 //! - [`report`]: raw SEV-SNP reports (v2, v3, v5) with every field settable.
 //! - [`vectors`]: the cases of `test-vectors/snp` and their manifest.
 //! - [`vectorset`]: writing, and checking, a generated set on disk.
+//! - [`mutate`]: the seeded PRNG of the verifiers' robustness tests.
 //! - [`real_vectors`]: where the real evidence in `../shared/vectors` is.
 //! - [`tdx`]: a FAKE Intel DCAP world (PCK chain, TCB Info, QE Identity,
 //!   CRLs, quotes v4/v5) and the cases of `test-vectors/tdx`.
@@ -24,6 +25,7 @@ pub mod cca;
 pub mod der;
 pub mod hierarchy;
 pub mod keys;
+pub mod mutate;
 pub mod pem;
 pub mod real_vectors;
 pub mod report;
