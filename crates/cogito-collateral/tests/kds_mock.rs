@@ -2,8 +2,8 @@
 //! 429/5xx with bounded backoff, caching so each object is fetched once,
 //! clear errors, and an offline mode that never touches the network.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,40 +13,13 @@ use cogito_core::AmdProduct;
 use cogito_snp::{SigningKey, TcbParts};
 
 /// Serves the scripted (status, body) answers in order, then 500s.
-/// Returns the base URL, a request counter and the paths requested.
 fn serve(script: Vec<(u16, Vec<u8>)>) -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let paths = Arc::new(Mutex::new(Vec::new()));
-    let (c, p) = (count.clone(), paths.clone());
-    std::thread::spawn(move || {
-        let mut script = script.into_iter();
-        for stream in listener.incoming().take(16) {
-            let Ok(mut stream) = stream else { break };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            p.lock()
-                .unwrap()
-                .push(line.split(' ').nth(1).unwrap_or("").to_string());
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
-                    break;
-                }
-            }
-            c.fetch_add(1, Ordering::SeqCst);
-            let (status, body) = script.next().unwrap_or((500, Vec::new()));
-            let head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nretry-after: 0\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    (base, count, paths)
+    common::serve(
+        script
+            .into_iter()
+            .map(|(s, b)| (s, Vec::new(), b))
+            .collect(),
+    )
 }
 
 fn client(base: &str, cache: &std::path::Path, offline: bool) -> KdsClient {
