@@ -24,6 +24,13 @@ fn code_for_reason(reason: &str) -> &'static str {
     }
 }
 
+/// The `[[vector]]` tables of the real vectors' MANIFEST.toml.
+fn vectors(dir: &std::path::Path) -> Vec<toml::Value> {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
+    manifest["vector"].as_array().unwrap().clone()
+}
+
 fn run(args: &[&str]) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_cogito"))
         .args(args)
@@ -101,10 +108,8 @@ fn check_claim(id: &str, out: &Value, key: &str, expected: &toml::Value) {
 #[test]
 fn every_snp_vector_gives_its_manifest_outcome_and_claims() {
     let Some(dir) = vectors_dir() else { return };
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
     let mut seen = 0;
-    for v in manifest["vector"].as_array().unwrap() {
+    for v in &vectors(&dir) {
         if v["platform"].as_str() != Some("snp") {
             continue;
         }
@@ -311,10 +316,8 @@ fn chain_from_another_product_is_not_pinned() {
 #[test]
 fn every_tdx_vector_through_the_cli() {
     let Some(dir) = vectors_dir() else { return };
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
     let mut seen = 0;
-    for v in manifest["vector"].as_array().unwrap() {
+    for v in &vectors(&dir) {
         if v["platform"].as_str() != Some("tdx") || v["mode"].as_str() == Some("eventlog-only") {
             continue;
         }
@@ -436,10 +439,8 @@ fn tdx_collateral_outside_its_window_is_refused() {
 #[test]
 fn eventlog_command_replays_every_real_log() {
     let Some(dir) = vectors_dir() else { return };
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
     let mut seen = 0;
-    for v in manifest["vector"].as_array().unwrap() {
+    for v in &vectors(&dir) {
         if v["mode"].as_str() != Some("eventlog-only") {
             continue;
         }
@@ -468,10 +469,8 @@ fn eventlog_command_replays_every_real_log() {
 #[test]
 fn every_cca_vector_through_the_cli() {
     let Some(dir) = vectors_dir() else { return };
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
     let mut seen = 0;
-    for v in manifest["vector"].as_array().unwrap() {
+    for v in &vectors(&dir) {
         if v["platform"].as_str() != Some("cca") {
             continue;
         }
