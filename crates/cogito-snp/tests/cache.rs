@@ -21,6 +21,17 @@ fn milan(dir: &Path) -> (Vec<u8>, Collateral) {
     (report, collateral)
 }
 
+/// Verifies with default options.
+fn verify(
+    report: &[u8],
+    collateral: &Collateral,
+    anchors: &TrustAnchors,
+    t: VerificationTime,
+    cache: &VerifiedCache,
+) -> Result<cogito_core::Verified<cogito_snp::SnpClaims>, SnpError> {
+    verify_report(report, collateral, anchors, t, &Options::default(), cache)
+}
+
 fn at(s: &str) -> VerificationTime {
     VerificationTime::parse_rfc3339(s).unwrap()
 }
@@ -31,24 +42,8 @@ fn second_verification_hits_the_cache() {
     let (report, collateral) = milan(&dir);
     let cache = VerifiedCache::default();
     let t = at("2023-04-05T00:00:00Z");
-    let a = verify_report(
-        &report,
-        &collateral,
-        builtin_anchors(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap();
-    let b = verify_report(
-        &report,
-        &collateral,
-        builtin_anchors(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap();
+    let a = verify(&report, &collateral, builtin_anchors(), t, &cache).unwrap();
+    let b = verify(&report, &collateral, builtin_anchors(), t, &cache).unwrap();
     assert_eq!(cache.stats(), (1, 1));
     assert_eq!(cache.len(), 1);
     assert_eq!(a.platform, b.platform);
@@ -60,32 +55,29 @@ fn cached_chain_is_not_used_after_it_expires() {
     let Some(dir) = vectors_dir() else { return };
     let (report, collateral) = milan(&dir);
     let cache = VerifiedCache::default();
-    verify_report(
+    verify(
         &report,
         &collateral,
         builtin_anchors(),
         at("2023-04-05T00:00:00Z"),
-        &Options::default(),
         &cache,
     )
     .unwrap();
     // The VCEK expires 2030-04-03T19:23:43Z.
-    let e = verify_report(
+    let e = verify(
         &report,
         &collateral,
         builtin_anchors(),
         at("2030-04-04T00:00:00Z"),
-        &Options::default(),
         &cache,
     )
     .unwrap_err();
     assert!(matches!(e, SnpError::OutsideValidity { .. }), "{e}");
-    let e = verify_report(
+    let e = verify(
         &report,
         &collateral,
         builtin_anchors(),
         at("2023-04-01T00:00:00Z"),
-        &Options::default(),
         &cache,
     )
     .unwrap_err();
@@ -98,24 +90,8 @@ fn cached_chain_is_not_used_without_its_anchors() {
     let (report, collateral) = milan(&dir);
     let cache = VerifiedCache::default();
     let t = at("2023-04-05T00:00:00Z");
-    verify_report(
-        &report,
-        &collateral,
-        builtin_anchors(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap();
-    let e = verify_report(
-        &report,
-        &collateral,
-        &TrustAnchors::empty(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap_err();
+    verify(&report, &collateral, builtin_anchors(), t, &cache).unwrap();
+    let e = verify(&report, &collateral, &TrustAnchors::empty(), t, &cache).unwrap_err();
     assert!(matches!(e, SnpError::UntrustedIssuer { .. }), "{e}");
 }
 
@@ -125,25 +101,9 @@ fn a_tampered_report_with_a_cached_chain_is_still_rejected() {
     let (mut report, collateral) = milan(&dir);
     let cache = VerifiedCache::default();
     let t = at("2023-04-05T00:00:00Z");
-    verify_report(
-        &report,
-        &collateral,
-        builtin_anchors(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap();
+    verify(&report, &collateral, builtin_anchors(), t, &cache).unwrap();
     report[0x90] ^= 1; // MEASUREMENT
-    let e = verify_report(
-        &report,
-        &collateral,
-        builtin_anchors(),
-        t,
-        &Options::default(),
-        &cache,
-    )
-    .unwrap_err();
+    let e = verify(&report, &collateral, builtin_anchors(), t, &cache).unwrap_err();
     assert_eq!(e, SnpError::BadReportSignature { key: "VCEK" });
     assert_eq!(cache.stats().0, 1);
 }
