@@ -1,0 +1,2 @@
+//! Policy files and appraisal.
+#![forbid(unsafe_code)]
