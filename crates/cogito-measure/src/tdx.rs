@@ -1,0 +1,285 @@
+//! Intel TDX: MRTD of a TDVF image, and RTMR1/RTMR2 of a direct boot.
+//!
+//! # MRTD
+//!
+//! TDVF (OVMF built with TDX support) describes how the VMM must lay it
+//! into TD memory in its TDX metadata ("TDVF" descriptor, TDVF Design Guide
+//! §11, located through the OVMF footer-table entry
+//! e47a6535-984a-4798-865e-4685a7bf8ec2, an offset from the end of the
+//! image). Each section gives a file range, a GPA range, a type (BFV, CFV,
+//! TD_HOB, TempMem, PermMem, Payload, PayloadParam) and attributes (bit 0
+//! MR.EXTEND, bit 1 PAGE.AUG).
+//!
+//! The TDX module measures the build into MRTD (Intel TDX Module Base
+//! Architecture Specification, "TD Measurement", TDH.MEM.PAGE.ADD and
+//! TDH.MR.EXTEND): MRTD is one SHA-384 over
+//! * per added page, a 128-byte block: "MEM.PAGE.ADD" ‖ 0 pad to 16 ‖ GPA
+//!   (u64 LE) ‖ zeros;
+//! * per 256-byte chunk of a page to measure, a 128-byte block "MR.EXTEND"
+//!   ‖ 0 pad to 16 ‖ GPA of the chunk ‖ zeros, then the 256 bytes.
+//!
+//! Sections with PAGE.AUG are not added at build time (the guest accepts
+//! them later) and so are not in MRTD. Sections with MR.EXTEND have their
+//! contents measured. VMMs differ in the order: current QEMU/KVM add and
+//! extend each page in turn ([`PageOrder::Interleaved`]); older TDX stacks
+//! (QEMU 8.x with the pre-upstream KVM TDX patches) added all pages of a
+//! section, then extended them ([`PageOrder::AllPagesFirst`]).
+//!
+//! # RTMR1 and RTMR2
+//!
+//! See [`rtmr1_direct_boot`] and [`rtmr2_direct_boot`]; they depend on
+//! the firmware and kernel versions, which docs/measure.md lists.
+
+use sha2::{Digest, Sha384};
+
+use crate::ovmf::{guid, offset_from_end, read_u32, read_u64, FooterTable, Guid};
+use crate::{Digest48, MeasureError};
+
+/// e47a6535-984a-4798-865e-4685a7bf8ec2: offset of the TDVF metadata from the end.
+const TDX_METADATA_GUID: Guid = guid(
+    0xe47a_6535,
+    0x984a,
+    0x4798,
+    [0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2],
+);
+const META: &str = "TDVF metadata";
+const PAGE: u64 = 4096;
+/// TDH.MR.EXTEND measures 256 bytes at a time.
+const CHUNK: usize = 256;
+
+/// Attribute bit 0: the VMM must TDH.MR.EXTEND the section's pages.
+pub const ATTR_MR_EXTEND: u32 = 1 << 0;
+/// Attribute bit 1: the pages are added by TDH.MEM.PAGE.AUG at run time.
+pub const ATTR_PAGE_AUG: u32 = 1 << 1;
+
+/// TDVF section types (TDVF Design Guide, Table "TDVF_SECTION type").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum TdvfSectionType {
+    /// 0: boot firmware volume (code).
+    Bfv,
+    /// 1: configuration firmware volume (variables).
+    Cfv,
+    /// 2: the TD HOB the VMM fills.
+    TdHob,
+    /// 3: temporary memory for the firmware.
+    TempMem,
+    /// 4: permanent memory.
+    PermMem,
+    /// 5: a payload image.
+    Payload,
+    /// 6: the payload's parameters.
+    PayloadParam,
+}
+
+/// One section of the TDVF metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TdvfSection {
+    /// Offset of the section's data in the image.
+    pub data_offset: u32,
+    /// Bytes of data in the image.
+    pub raw_data_size: u32,
+    /// GPA of the section.
+    pub memory_address: u64,
+    /// Bytes of TD memory.
+    pub memory_data_size: u64,
+    /// The type.
+    pub kind: TdvfSectionType,
+    /// The attributes ([`ATTR_MR_EXTEND`], [`ATTR_PAGE_AUG`]).
+    pub attributes: u32,
+}
+
+/// The order in which the VMM adds and measures a section's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+pub enum PageOrder {
+    /// For each page: TDH.MEM.PAGE.ADD, then its 16 TDH.MR.EXTENDs
+    /// (QEMU ≥ 9 with upstream KVM; Linux 6.16+ `tdx_gmem_post_populate`).
+    #[default]
+    Interleaved,
+    /// For each section: every page's TDH.MEM.PAGE.ADD, then every page's
+    /// TDH.MR.EXTENDs (QEMU 8.x era TDX stacks).
+    AllPagesFirst,
+}
+
+/// Parses the TDVF metadata of a firmware image.
+pub fn tdvf_sections(image: &[u8]) -> Result<Vec<TdvfSection>, MeasureError> {
+    let table = FooterTable::parse(image)?;
+    let off = table.u32_of(
+        &TDX_METADATA_GUID,
+        "TDX metadata offset",
+        "e47a6535-984a-4798-865e-4685a7bf8ec2",
+    )?;
+    let start = offset_from_end(image, off, META)?;
+    let out_of_range = || MeasureError::MetadataOutOfRange {
+        what: META,
+        offset_from_end: u64::from(off),
+    };
+    let header = image
+        .get(start..start.saturating_add(16))
+        .ok_or_else(out_of_range)?;
+    let sig: [u8; 4] = header
+        .get(0..4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(out_of_range)?;
+    if &sig != b"TDVF" {
+        return Err(MeasureError::MetadataSignature {
+            what: META,
+            found: sig,
+            expected: *b"TDVF",
+        });
+    }
+    let len = read_u32(header, 4).ok_or_else(out_of_range)?;
+    let version = read_u32(header, 8).ok_or_else(out_of_range)?;
+    let count = read_u32(header, 12).ok_or_else(out_of_range)?;
+    if version != 1 {
+        return Err(MeasureError::MetadataVersion {
+            what: META,
+            version,
+        });
+    }
+    let too_many = MeasureError::MetadataSectionsOutOfRange {
+        what: META,
+        count,
+        len: u64::from(len),
+    };
+    let room = (len as usize).checked_sub(16).ok_or(too_many.clone())?;
+    let body = image
+        .get(start + 16..)
+        .and_then(|b| b.get(..room))
+        .ok_or(too_many.clone())?;
+    let mut out = Vec::new();
+    for index in 0..count as usize {
+        let at = index * 32;
+        let fields = (
+            read_u32(body, at),
+            read_u32(body, at + 4),
+            read_u64(body, at + 8),
+            read_u64(body, at + 16),
+            read_u32(body, at + 24),
+            read_u32(body, at + 28),
+        );
+        let (
+            Some(data_offset),
+            Some(raw_data_size),
+            Some(memory_address),
+            Some(memory_data_size),
+            Some(ty),
+            Some(attributes),
+        ) = fields
+        else {
+            return Err(too_many);
+        };
+        let bad = |reason| MeasureError::TdvfSection { index, reason };
+        let kind = match ty {
+            0 => TdvfSectionType::Bfv,
+            1 => TdvfSectionType::Cfv,
+            2 => TdvfSectionType::TdHob,
+            3 => TdvfSectionType::TempMem,
+            4 => TdvfSectionType::PermMem,
+            5 => TdvfSectionType::Payload,
+            6 => TdvfSectionType::PayloadParam,
+            _ => return Err(bad("unknown section type")),
+        };
+        // The checks QEMU's TDVF loader (hw/i386/tdvf.c) makes.
+        if memory_address % PAGE != 0 || memory_data_size % PAGE != 0 {
+            return Err(bad("memory address or size is not 4 KiB aligned"));
+        }
+        if memory_data_size < u64::from(raw_data_size) {
+            return Err(bad("memory size is smaller than the raw data size"));
+        }
+        if memory_address.checked_add(memory_data_size).is_none() {
+            return Err(bad("memory range wraps around"));
+        }
+        if attributes & ATTR_MR_EXTEND != 0 && raw_data_size == 0 {
+            return Err(bad("MR.EXTEND on a section without data"));
+        }
+        out.push(TdvfSection {
+            data_offset,
+            raw_data_size,
+            memory_address,
+            memory_data_size,
+            kind,
+            attributes,
+        });
+    }
+    Ok(out)
+}
+
+/// A 128-byte measurement block: the operation's name, then the GPA at 16.
+fn op_block(name: &[u8], gpa: u64) -> [u8; 128] {
+    let mut b = [0u8; 128];
+    if let Some(dst) = b.get_mut(..name.len()) {
+        dst.copy_from_slice(name);
+    }
+    if let Some(dst) = b.get_mut(16..24) {
+        dst.copy_from_slice(&gpa.to_le_bytes());
+    }
+    b
+}
+
+/// MRTD of a TDVF image built by a VMM that follows the TDVF metadata.
+///
+/// The contents measured for an MR.EXTEND section are the image bytes from
+/// its data offset for its whole memory size, as QEMU maps them (the
+/// section must lie inside the image).
+pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
+    let sections = tdvf_sections(image)?;
+    let mut h = Sha384::new();
+    for (index, s) in sections.iter().enumerate() {
+        let pages = s.memory_data_size / PAGE;
+        let add = s.attributes & ATTR_PAGE_AUG == 0;
+        let contents = if s.attributes & ATTR_MR_EXTEND != 0 {
+            let start = s.data_offset as usize;
+            let len =
+                usize::try_from(s.memory_data_size).map_err(|_| MeasureError::TdvfSection {
+                    index,
+                    reason: "section too large",
+                })?;
+            Some(
+                start
+                    .checked_add(len)
+                    .and_then(|end| image.get(start..end))
+                    .ok_or(MeasureError::TdvfSection {
+                        index,
+                        reason: "measured data lies outside the image",
+                    })?,
+            )
+        } else {
+            None
+        };
+        let page_add = |h: &mut Sha384, p: u64| {
+            if add {
+                h.update(op_block(b"MEM.PAGE.ADD", s.memory_address + p * PAGE));
+            }
+        };
+        let extend = |h: &mut Sha384, p: u64| {
+            if let Some(data) = contents {
+                let page_start = (p * PAGE) as usize;
+                let page = data
+                    .get(page_start..page_start + PAGE as usize)
+                    .unwrap_or_default();
+                for (i, chunk) in page.chunks(CHUNK).enumerate() {
+                    let gpa = s.memory_address + p * PAGE + (i * CHUNK) as u64;
+                    h.update(op_block(b"MR.EXTEND", gpa));
+                    h.update(chunk);
+                }
+            }
+        };
+        match order {
+            PageOrder::Interleaved => {
+                for p in 0..pages {
+                    page_add(&mut h, p);
+                    extend(&mut h, p);
+                }
+            }
+            PageOrder::AllPagesFirst => {
+                for p in 0..pages {
+                    page_add(&mut h, p);
+                }
+                for p in 0..pages {
+                    extend(&mut h, p);
+                }
+            }
+        }
+    }
+    Ok(h.finalize().into())
+}
