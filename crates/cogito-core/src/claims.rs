@@ -66,6 +66,58 @@ pub enum TcbStatus {
     NotEvaluated,
 }
 
+impl TcbStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [TcbStatus; 12] = [
+        TcbStatus::Committed,
+        TcbStatus::Provisional,
+        TcbStatus::UpToDate,
+        TcbStatus::SWHardeningNeeded,
+        TcbStatus::ConfigurationNeeded,
+        TcbStatus::ConfigurationAndSWHardeningNeeded,
+        TcbStatus::OutOfDate,
+        TcbStatus::OutOfDateConfigurationNeeded,
+        TcbStatus::Revoked,
+        TcbStatus::TDRelaunchAdvised,
+        TcbStatus::TDRelaunchAdvisedConfigurationNeeded,
+        TcbStatus::NotEvaluated,
+    ];
+
+    /// The name, as serialized and as Intel's collateral spells it
+    /// (`UpToDate`, `OutOfDateConfigurationNeeded`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcbStatus::Committed => "Committed",
+            TcbStatus::Provisional => "Provisional",
+            TcbStatus::UpToDate => "UpToDate",
+            TcbStatus::SWHardeningNeeded => "SWHardeningNeeded",
+            TcbStatus::ConfigurationNeeded => "ConfigurationNeeded",
+            TcbStatus::ConfigurationAndSWHardeningNeeded => "ConfigurationAndSWHardeningNeeded",
+            TcbStatus::OutOfDate => "OutOfDate",
+            TcbStatus::OutOfDateConfigurationNeeded => "OutOfDateConfigurationNeeded",
+            TcbStatus::Revoked => "Revoked",
+            TcbStatus::TDRelaunchAdvised => "TDRelaunchAdvised",
+            TcbStatus::TDRelaunchAdvisedConfigurationNeeded => {
+                "TDRelaunchAdvisedConfigurationNeeded"
+            }
+            TcbStatus::NotEvaluated => "NotEvaluated",
+        }
+    }
+
+    /// Parses [`Self::as_str`] names (exact spelling).
+    pub fn from_name(name: &str) -> Option<TcbStatus> {
+        TcbStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether Intel's TCB evaluation produces this status.
+    pub fn is_intel(self) -> bool {
+        !matches!(
+            self,
+            TcbStatus::Committed | TcbStatus::Provisional | TcbStatus::NotEvaluated
+        )
+    }
+}
+
 /// One signer identity a platform reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signer {
@@ -120,4 +172,16 @@ pub struct Verified<P> {
     pub checks: Vec<Check>,
     /// The time the verification was judged at.
     pub verified_at: VerificationTime,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tcb_status_names_round_trip_and_match_serde() {
+        for s in super::TcbStatus::ALL {
+            assert_eq!(super::TcbStatus::from_name(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(super::TcbStatus::from_name("uptodate"), None);
+    }
 }

@@ -32,12 +32,15 @@ pub enum ErrorClass {
     Policy,
     /// A bug or an environment failure (I/O on a cache, …).
     Internal,
+    /// The invocation itself is wrong (options that contradict each other).
+    Usage,
 }
 
 impl ErrorClass {
     /// The process exit code the CLI uses for this class.
     ///
-    /// 0 is success and 2 is left to the argument parser (usage errors).
+    /// 0 is success; 2 is a usage error, from the argument parser or from
+    /// [`ErrorClass::Usage`].
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorClass::BadInput => 3,
@@ -46,6 +49,7 @@ impl ErrorClass {
             ErrorClass::Revoked => 6,
             ErrorClass::Policy => 7,
             ErrorClass::Internal => 1,
+            ErrorClass::Usage => 2,
         }
     }
 
@@ -58,6 +62,7 @@ impl ErrorClass {
             ErrorClass::Revoked => "revoked",
             ErrorClass::Policy => "policy",
             ErrorClass::Internal => "internal",
+            ErrorClass::Usage => "usage",
         }
     }
 }
