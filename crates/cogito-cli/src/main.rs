@@ -7,6 +7,7 @@
 mod demo;
 mod eventlog;
 mod output;
+mod policy;
 mod verify;
 
 use std::process::ExitCode;
@@ -25,13 +26,14 @@ Exit codes:
   5  collateral unavailable: a needed certificate or CRL was not supplied
      and could not be fetched
   6  revoked: a certificate of the chain is revoked by a valid CRL
-  7  policy: authentic, but refused (provisional firmware, report data)";
+  7  policy: authentic, but refused (a policy rule, provisional firmware,
+     report data)";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "cogito",
     version,
-    about = "Verify confidential-computing attestation evidence (AMD SEV-SNP and Intel TDX; Arm CCA next)",
+    about = "Verify confidential-computing attestation evidence (AMD SEV-SNP, Intel TDX, Arm CCA) and appraise it against policies",
     after_help = EXIT_CODES_HELP
 )]
 struct Cli {
@@ -46,6 +48,8 @@ struct Cli {
 enum Command {
     /// Verify one piece of evidence (its type is detected from the bytes).
     Verify(Box<verify::VerifyArgs>),
+    /// Write, validate and test policy files (check, test, init).
+    Policy(policy::PolicyArgs),
     /// Replay a TDX CC event log into RTMR0–3 and list its events.
     Eventlog(eventlog::EventlogArgs),
     /// Verify cogito's embedded example evidence: a report signed by the
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Eventlog(args) => eventlog::run(&args),
+        Command::Policy(args) => policy::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -34,6 +34,25 @@ pub struct VerifyArgs {
     /// The evidence: a raw SEV-SNP report (1184 bytes), an Azure HCL report,
     /// an Intel TDX quote (v4/v5), or an Arm CCA token (CBOR tag 399 or 907).
     pub file: PathBuf,
+    /// Appraise the verified claims against this policy file and print every
+    /// rule's outcome; a refusal exits 7. The policy then decides the TCB
+    /// status, provisional firmware and CCA lifecycle, so
+    /// --allow-tcb-status, --permit-provisional-firmware and --allow-lifecycle
+    /// are refused alongside it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// How to verify.
+    #[command(flatten)]
+    pub opts: VerifyOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// How to verify: collateral, trust anchors, time and the verifier's own
+/// acceptance knobs. Shared by `verify`, `policy test` and `policy init`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifyOpts {
     /// Offline collateral directory. SNP: vcek.der or vlek.der, optionally
     /// cert_chain.pem or ask.pem + ark.pem, crl.der, auxblob. TDX: the Intel
     /// PCS files tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json,
@@ -106,9 +125,11 @@ pub struct VerifyArgs {
     /// AMD roots; use only for roots you really trust (e.g. test roots).
     #[arg(long, value_name = "DIR")]
     pub trust_anchors: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Verify for a policy: open the verifier's own acceptance knobs (TDX
+    /// statuses, SNP provisional firmware, CCA lifecycles) so the policy
+    /// decides them. Set by the commands, never a flag.
+    #[arg(skip)]
+    pub for_policy: bool,
 }
 
 /// A failure with its stable code and class.
@@ -129,7 +150,7 @@ impl<E: CogitoError> From<E> for Failure {
     }
 }
 
-fn bad_input(code: &'static str, message: String) -> Failure {
+pub fn bad_input(code: &'static str, message: String) -> Failure {
     Failure {
         code,
         class: ErrorClass::BadInput,
@@ -165,7 +186,10 @@ pub struct Success {
 }
 
 pub fn run(args: &VerifyArgs) -> i32 {
-    let result = verify(args);
+    if let Some(policy) = &args.policy {
+        return crate::policy::run_verify_with_policy(policy, &args.file, &args.opts, args.format);
+    }
+    let result = verify(&args.file, &args.opts);
     match args.format {
         Format::Text => output::print_text(&result),
         Format::Json => output::print_json(&result),
@@ -176,7 +200,7 @@ pub fn run(args: &VerifyArgs) -> i32 {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path)
         .map_err(|e| bad_input("input.unreadable", format!("{}: {e}", path.display())))
 }
@@ -227,8 +251,8 @@ fn parse_report_data(hex_str: &str) -> Result<[u8; 64], Failure> {
     Ok(out)
 }
 
-pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
-    let bytes = read(&args.file)?;
+pub fn verify(file: &Path, args: &VerifyOpts) -> Result<Success, Failure> {
+    let bytes = read(file)?;
     let at = match &args.at {
         Some(s) => VerificationTime::parse_rfc3339(s)
             .map_err(|e| bad_input("input.bad_time", e.to_string()))?,
@@ -255,7 +279,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
     }
     let options = Options {
         product,
-        permit_provisional_firmware: args.permit_provisional_firmware,
+        permit_provisional_firmware: args.permit_provisional_firmware || args.for_policy,
         expected_report_data: args
             .report_data
             .as_deref()
@@ -284,14 +308,14 @@ pub fn verify(args: &VerifyArgs) -> Result<Success, Failure> {
     })
 }
 
-fn cache_dir(args: &VerifyArgs) -> PathBuf {
+fn cache_dir(args: &VerifyOpts) -> PathBuf {
     args.cache_dir
         .clone()
         .unwrap_or_else(DiskCache::default_location)
 }
 
 fn verify_snp(
-    args: &VerifyArgs,
+    args: &VerifyOpts,
     report_bytes: &[u8],
     hcl: Option<HclReport<'_>>,
     product: Option<AmdProduct>,
@@ -336,7 +360,7 @@ fn verify_snp(
 }
 
 fn verify_cca(
-    args: &VerifyArgs,
+    args: &VerifyOpts,
     token: &[u8],
     at: VerificationTime,
     expected_realm_challenge: Option<[u8; 64]>,
@@ -347,7 +371,11 @@ fn verify_cca(
         message: "a CCA token needs the platform's CPAK: pass --cca-trust-anchors FILE (JWK, PEM or a trust-anchor store)".into(),
     })?;
     let anchors = cogito_cca::CcaTrustAnchors::load(&read(path)?, &path.display().to_string())?;
-    let mut allowed = vec![cogito_cca::LifecycleState::Secured];
+    let mut allowed = if args.for_policy {
+        cogito_cca::LifecycleState::ALL.to_vec()
+    } else {
+        vec![cogito_cca::LifecycleState::Secured]
+    };
     for name in &args.allow_lifecycle {
         let s = cogito_cca::LifecycleState::from_name(name.trim()).ok_or_else(|| {
             bad_input(
@@ -404,13 +432,21 @@ fn parse_status(s: &str) -> Result<TcbStatus, Failure> {
 }
 
 fn verify_tdx(
-    args: &VerifyArgs,
+    args: &VerifyOpts,
     quote: &[u8],
     anchors: &TrustAnchors,
     at: VerificationTime,
     expected_report_data: Option<[u8; 64]>,
 ) -> Result<Outcome, Failure> {
-    let mut allowed = vec![TcbStatus::UpToDate];
+    let mut allowed = if args.for_policy {
+        // Every status but Revoked: the policy's tdx.tcb_statuses decides.
+        TcbStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_intel() && *s != TcbStatus::Revoked)
+            .collect()
+    } else {
+        vec![TcbStatus::UpToDate]
+    };
     for s in &args.allow_tcb_status {
         let s = parse_status(s)?;
         if !allowed.contains(&s) {
