@@ -322,3 +322,105 @@ fn text_output_lists_failures_first() {
     // The verification summary follows.
     assert!(stdout.contains("VERIFIED"), "{stdout}");
 }
+
+/// The `key_claims` of a manifest vector.
+fn key_claim(dir: &Path, id_prefix: &str, key: &str) -> String {
+    let v = vectors(dir)
+        .into_iter()
+        .find(|v| v["id"].as_str().unwrap().starts_with(id_prefix))
+        .unwrap();
+    v["key_claims"][key].as_str().unwrap().to_string()
+}
+
+#[test]
+fn expired_reference_values_refuse_and_included_values_are_traced_to_their_file() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp-milan-v2-go-sev-guest")).expect("vector");
+    let measurement = key_claim(&dir, "snp-milan-v2-go-sev-guest", "measurement");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("ref")).unwrap();
+    let p = tmp.path().join("p.toml");
+    // This guest's POLICY allows debugging; that is not what this test is about.
+    std::fs::write(&p, "[policy]\nname = \"p\"\ninclude = [\"ref/images.toml\"]\n[common]\ndebug_allowed = true\n[snp]\n").unwrap();
+    // --at of this vector is 2023; an expiry in 2022 has passed, 2024 has not.
+    for (expires, code) in [("2022-01-01", 7), ("2030-01-01", 0)] {
+        std::fs::write(
+            tmp.path().join("ref/images.toml"),
+            format!("note = \"image build 7\"\n[snp]\nmeasurements = [{{ value = \"{measurement}\", expires = {expires} }}]\n"),
+        )
+        .unwrap();
+        let (got, out) = test_policy(&p, &c);
+        assert_eq!(got, code, "{expires}: {out}");
+        let rule = out["appraisal"]["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "snp.measurements").unwrap().clone();
+        let note = rule["note"].as_str().unwrap();
+        if code == 7 {
+            assert!(note.contains("expired at 2022-01-01T00:00:00Z"), "{note}");
+        } else {
+            assert!(note.contains("image build 7") && note.contains("from ref/images.toml") && note.contains("expires 2030-01-01"), "{note}");
+        }
+    }
+}
+
+#[test]
+fn guest_policy_bits_are_ceilings_and_floors() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    // Genoa v3 (Azure): POLICY 0x3001f — SMT allowed, no migration agent,
+    // single socket not required.
+    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp-genoa-v3-azure")).expect("vector");
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("p.toml");
+    for (table, code, failed) in [
+        ("smt_allowed = true\nmigrate_ma_allowed = false\nsingle_socket_required = false", 0, vec![]),
+        ("smt_allowed = false", 7, vec!["snp.guest_policy.smt_allowed"]),
+        ("single_socket_required = true", 7, vec!["snp.guest_policy.single_socket_required"]),
+        ("min_abi = \"0.31\"", 0, vec![]),
+        ("min_abi = \"1.0\"", 7, vec!["snp.guest_policy.min_abi"]),
+    ] {
+        std::fs::write(&p, format!("[policy]\nname = \"p\"\n[snp.guest_policy]\n{table}\n")).unwrap();
+        let (got, out) = test_policy(&p, &c);
+        assert_eq!(got, code, "{table}: {out}");
+        assert_eq!(failed_rules(&out), failed, "{table}");
+    }
+}
+
+#[test]
+fn tdx_event_log_rules_check_replay_and_the_command_line() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let c = cases(&dir).into_iter().find(|c| c.id.contains("ccel")).expect("the CCEL vector");
+    let log = c.opts.iter().position(|o| o == "--event-log").map(|i| c.opts[i + 1].clone()).unwrap();
+    let (_, json, _) = cogito(&["eventlog".into(), log.clone(), "--format".into(), "json".into()]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let cmdline = json["log"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["decoded"]["text"].as_str().and_then(|t| t.strip_prefix("kernel_cmdline: ")).map(str::to_string))
+        .expect("GRUB logs the command line");
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("p.toml");
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    std::fs::write(&p, format!("[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"NotEvaluated\"]\n[tdx.event_log]\ncmdline = [\"{}\"]\n", esc(&cmdline))).unwrap();
+    let (code, out) = test_policy(&p, &c);
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(&p, format!("[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"NotEvaluated\"]\n[tdx.event_log]\ncmdline = [\"{} init=/bin/sh\"]\n", esc(&cmdline))).unwrap();
+    let (code, out) = test_policy(&p, &c);
+    assert_eq!(code, 7, "{out}");
+    assert_eq!(failed_rules(&out), vec!["tdx.event_log.cmdline"]);
+
+    // Without the log, the event-log rules fail rather than being skipped.
+    std::fs::write(&p, format!("[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"NotEvaluated\"]\n[tdx.event_log]\ncmdline = [\"{}\"]\n", esc(&cmdline))).unwrap();
+    let mut no_log = Case { id: c.id.clone(), evidence: c.evidence.clone(), opts: c.opts.clone() };
+    let i = no_log.opts.iter().position(|o| o == "--event-log").unwrap();
+    no_log.opts.drain(i..i + 2);
+    let (code, out) = test_policy(&p, &no_log);
+    assert_eq!(code, 7, "{out}");
+    assert_eq!(failed_rules(&out), vec!["tdx.event_log"]);
+
+    // A log from another boot does not replay to the quote's RTMRs.
+    let other = dir.join("tdx/eventlog-ovmf-trustee/ccel/event_log.bin").display().to_string();
+    let mut wrong = Case { id: c.id.clone(), evidence: c.evidence.clone(), opts: c.opts.clone() };
+    wrong.opts[i + 1] = other;
+    let (code, out) = test_policy(&p, &wrong);
+    assert_eq!(code, 7, "{out}");
+    assert_eq!(failed_rules(&out), vec!["tdx.event_log"]);
+}
