@@ -27,12 +27,7 @@ const AT: &str = "2025-06-01T00:00:00Z";
 #[derive(Args, Debug)]
 pub struct DemoArgs {}
 
-fn attempt(
-    title: &str,
-    report: &[u8],
-    trust_fake_roots: bool,
-    expect: Result<(), &'static str>,
-) -> Result<bool, Failure> {
+fn verify_embedded(report: &[u8], trust_fake_roots: bool) -> Result<Result<Success, Failure>, Failure> {
     let chain = certificates_from_pem_or_der(CHAIN).map_err(|m| Failure {
         code: "demo.embedded",
         class: cogito_core::ErrorClass::Internal,
@@ -80,6 +75,16 @@ fn attempt(
         class: e.class(),
         message: e.to_string(),
     });
+    Ok(result)
+}
+
+fn attempt(
+    title: &str,
+    report: &[u8],
+    trust_fake_roots: bool,
+    expect: Result<(), &'static str>,
+) -> Result<bool, Failure> {
+    let result = verify_embedded(report, trust_fake_roots)?;
     println!("── {title}");
     print!("{}", output::render_text(&result));
     let as_expected = match (&result, expect) {
@@ -89,6 +94,43 @@ fn attempt(
     };
     println!();
     Ok(as_expected)
+}
+
+/// Verifies the embedded report, then appraises it against `policy`.
+fn appraise_step(title: &str, policy: &str, expect_accept: bool) -> Result<bool, Failure> {
+    let verified = verify_embedded(REPORT, true)??;
+    let policy = cogito_policy::load("(embedded demo policy)", policy, &mut |_| {
+        Err("the demo policy has no includes".into())
+    })
+    .map_err(|e| Failure {
+        code: "demo.embedded",
+        class: cogito_core::ErrorClass::Internal,
+        message: e.to_string(),
+    })?;
+    let crate::verify::Outcome::Snp(v) = &verified.outcome else {
+        return Ok(false);
+    };
+    let appraisal = cogito_policy::appraise(&policy, cogito_policy::Input::Snp(v));
+    println!("── {title}");
+    print!("{}", crate::policy::render_appraisal(&appraisal, &policy));
+    println!();
+    Ok(appraisal.accepted == expect_accept)
+}
+
+/// A policy for the embedded guest: its measurement, no debugging, no
+/// migration agent, committed firmware no older than the report's.
+fn demo_policy(measurement: &str) -> String {
+    format!(
+        "[policy]\n\
+         name = \"demo\"\n\
+         [snp]\n\
+         measurements = [\"{measurement}\"]\n\
+         signing_keys = [\"vcek\"]\n\
+         [snp.min_reported_tcb]\n\
+         snp = 1\n\
+         [snp.guest_policy]\n\
+         migrate_ma_allowed = false\n"
+    )
 }
 
 pub fn run(_args: &DemoArgs) -> i32 {
@@ -117,6 +159,16 @@ pub fn run(_args: &DemoArgs) -> i32 {
             false,
             Err("snp.chain.not_pinned"),
         ),
+        appraise_step(
+            "4. report 1 appraised against a policy that pins its measurement",
+            &demo_policy(&hex::encode(&REPORT[0x90..0xC0])),
+            true,
+        ),
+        appraise_step(
+            "5. report 1 against a policy that expects another image",
+            &demo_policy(&"ab".repeat(48)),
+            false,
+        ),
     ];
     let mut ok = true;
     for r in runs {
@@ -130,7 +182,7 @@ pub fn run(_args: &DemoArgs) -> i32 {
         }
     }
     if ok {
-        println!("demo: all three outcomes are as expected (1 verified, 2 and 3 refused)");
+        println!("demo: all five outcomes are as expected (1 verified, 2 and 3 refused; policy 4 accepts, 5 refuses)");
         0
     } else {
         println!("demo: an outcome was not as expected");

@@ -121,8 +121,11 @@ fn demo_runs_on_embedded_evidence() {
     assert!(text.contains("VERIFIED"), "{text}");
     assert!(text.contains("snp.report.bad_signature"), "{text}");
     assert!(text.contains("snp.chain.not_pinned"), "{text}");
+    assert!(text.contains("POLICY ACCEPTED"), "{text}");
+    assert!(text.contains("POLICY REFUSED"), "{text}");
+    assert!(text.contains("✗ snp.measurements"), "{text}");
     assert!(
-        text.contains("all three outcomes are as expected"),
+        text.contains("all five outcomes are as expected"),
         "{text}"
     );
 }

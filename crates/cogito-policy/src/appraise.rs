@@ -485,8 +485,8 @@ const EV_EFI_BOOT_SERVICES_APPLICATION: u32 = 0x8000_0003;
 fn kernel_event(log: &EventLog) -> Option<&Event> {
     log.events
         .iter()
-        .filter(|e| e.rtmr == Some(1) && e.event_type == EV_EFI_BOOT_SERVICES_APPLICATION)
-        .last()
+        .rev()
+        .find(|e| e.rtmr == Some(1) && e.event_type == EV_EFI_BOOT_SERVICES_APPLICATION)
 }
 
 /// The initrd event: OVMF/TDVF's `Linux initrd` tagged event in RTMR2.
