@@ -40,6 +40,10 @@ struct CheckArgs {
     /// Judge expiry dates at this time, RFC 3339 (default: now).
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
+    /// Also fail (exit 3) when a reference value has expired, e.g. in the
+    /// CI job that publishes policies.
+    #[arg(long)]
+    strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -129,6 +133,9 @@ fn check(a: &CheckArgs) -> i32 {
         match load_policy_file(f) {
             Ok(p) => {
                 let notices = p.expiry_notices(at, 30 * 86_400);
+                if a.strict && notices.iter().any(|n| n.expired) {
+                    failed = true;
+                }
                 let platforms: Vec<&str> = [
                     p.rules.snp.as_ref().map(|_| "snp"),
                     p.rules.tdx.as_ref().map(|_| "tdx"),
@@ -285,6 +292,7 @@ pub fn run_verify_with_policy(policy: &Path, evidence: &Path, opts: &VerifyOpts,
             if let Some(a) = &appraisal {
                 print!("{}", render_appraisal(a, &policy));
                 println!();
+                println!("── the evidence (verified before the policy was applied)");
             }
             output::print_text(&verified);
         }

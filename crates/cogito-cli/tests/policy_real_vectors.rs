@@ -424,3 +424,21 @@ fn tdx_event_log_rules_check_replay_and_the_command_line() {
     assert_eq!(code, 7, "{out}");
     assert_eq!(failed_rules(&out), vec!["tdx.event_log"]);
 }
+
+#[test]
+fn cca_test_keys_need_the_policy_to_allow_them_too() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let c = cases(&dir).into_iter().find(|c| c.opts.iter().any(|o| o == "--allow-test-keys")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("p.toml");
+    std::fs::write(&p, "[policy]\nname = \"p\"\n[cca]\n").unwrap();
+    let (code, out) = test_policy(&p, &c);
+    assert_eq!(code, 7, "{out}");
+    assert!(failed_rules(&out).contains(&"cca.allow_test_keys".to_string()), "{out}");
+    std::fs::write(&p, "[policy]\nname = \"p\"\n[common]\ndebug_allowed = true\n[cca]\nallow_test_keys = true\nlifecycles = [\"secured\", \"non_cca_platform_debug\", \"recoverable_cca_platform_rot_debug\", \"unknown\", \"assembly_and_test\", \"cca_platform_rot_provisioning\", \"decommissioned\"]\n").unwrap();
+    let (code, out) = test_policy(&p, &c);
+    assert_eq!(code, 0, "{out}");
+    // Accepted, but a test key is never an affirming instance identity.
+    assert_eq!(out["ear"]["submods"]["cca"]["ear.status"], "warning");
+    assert_eq!(out["appraisal"]["trust_vector"]["instance-identity"], 32);
+}

@@ -393,7 +393,10 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
         allowed || !prov,
         if allowed { "committed or provisional firmware" } else { "committed firmware" },
         if prov {
-            format!("provisional (current {}, committed {})", rep.current_version, rep.committed_version)
+            format!(
+                "provisional (current TCB {} firmware {}, committed TCB {} firmware {})",
+                rep.current_tcb.raw, rep.current_version, rep.committed_tcb.raw, rep.committed_version
+            )
         } else {
             "committed".to_string()
         },
@@ -479,28 +482,83 @@ const EV_IPL: u32 = 0x0000_000D;
 const EV_EVENT_TAG: u32 = 0x0000_0006;
 const EV_EFI_BOOT_SERVICES_APPLICATION: u32 = 0x8000_0003;
 
-/// The kernel event: the last EFI application loaded before
-/// ExitBootServices, measured into RTMR1 (TDVF direct boot loads the
-/// kernel itself; shim and GRUB load it through LoadImage).
-fn kernel_event(log: &EventLog) -> Option<&Event> {
+/// RTMR2 EV_IPL events that measure a file's contents: the event data
+/// names the file and the digest is of its contents, so the data itself is
+/// not what was hashed.
+fn ipl_content_events<'a>(log: &'a EventLog, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+    log.events
+        .iter()
+        .filter(move |e| e.rtmr == Some(2) && e.event_type == EV_IPL && !e.data_measured && event_text(e) == Some(name))
+}
+
+/// The file arguments of GRUB's last `grub_cmd: <command> …` (`linux`,
+/// `linuxefi`, `initrd`, `initrdefi`): the kernel is the first word after
+/// the command, initrds are every word.
+fn grub_args<'a>(log: &'a EventLog, commands: &[&str]) -> Vec<&'a str> {
+    log.events
+        .iter()
+        .rev()
+        .filter(|e| e.rtmr == Some(2) && e.event_type == EV_IPL)
+        .find_map(|e| {
+            let cmd = event_text(e)?.strip_prefix("grub_cmd: ")?;
+            let (name, rest) = cmd.split_once(' ')?;
+            commands.contains(&name).then(|| rest.split_whitespace().collect())
+        })
+        .unwrap_or_default()
+}
+
+/// The kernel image events, from the first boot flow that matches:
+/// 1. a unified kernel image (systemd-stub measures each PE section into
+///    RTMR2: the `.linux` section's contents);
+/// 2. GRUB measuring the file its `linux` command loads (EV_IPL, data = path);
+/// 3. otherwise the last EFI application loaded into RTMR1 (TDVF direct
+///    boot; shim/GRUB starting an EFI-stub kernel through LoadImage).
+fn kernel_events(log: &EventLog) -> Vec<&Event> {
+    let uki: Vec<&Event> = ipl_content_events(log, ".linux").collect();
+    if !uki.is_empty() {
+        return uki;
+    }
+    if let Some(path) = grub_args(log, &["linux", "linuxefi", "linux16"]).first() {
+        let grub: Vec<&Event> = ipl_content_events(log, path).collect();
+        if !grub.is_empty() {
+            return grub;
+        }
+    }
     log.events
         .iter()
         .rev()
         .find(|e| e.rtmr == Some(1) && e.event_type == EV_EFI_BOOT_SERVICES_APPLICATION)
+        .into_iter()
+        .collect()
 }
 
-/// The initrd event: OVMF/TDVF's `Linux initrd` tagged event in RTMR2.
+/// The initrd events: a UKI's `.initrd` section, the files of GRUB's
+/// `initrd` command, or OVMF/TDVF's `Linux initrd` tagged event.
 fn initrd_events(log: &EventLog) -> Vec<&Event> {
+    let uki: Vec<&Event> = ipl_content_events(log, ".initrd").collect();
+    if !uki.is_empty() {
+        return uki;
+    }
+    let paths = grub_args(log, &["initrd", "initrdefi", "initrd16"]);
+    let grub: Vec<&Event> = paths.iter().flat_map(|p| ipl_content_events(log, p)).collect();
+    if !grub.is_empty() {
+        return grub;
+    }
     log.events
         .iter()
         .filter(|e| e.rtmr == Some(2) && e.event_type == EV_EVENT_TAG && event_text(e) == Some("Linux initrd"))
         .collect()
 }
 
-/// Command-line events in RTMR2: OVMF/TDVF's `LOADED_IMAGE::LoadOptions`
-/// tagged event (digest only), or GRUB's `kernel_cmdline: ` EV_IPL string.
-/// Returns each with the command line text when the log carries it.
+/// Command-line events in RTMR2, each with the command line text when the
+/// log carries it: GRUB's `kernel_cmdline: ` EV_IPL string (text), a UKI's
+/// `.cmdline` section (digest only), OVMF/TDVF's
+/// `LOADED_IMAGE::LoadOptions` tagged event (digest only).
 fn cmdline_events(log: &EventLog) -> Vec<(&Event, Option<&str>)> {
+    let uki: Vec<(&Event, Option<&str>)> = ipl_content_events(log, ".cmdline").map(|e| (e, None)).collect();
+    if !uki.is_empty() {
+        return uki;
+    }
     log.events
         .iter()
         .filter(|e| e.rtmr == Some(2))
@@ -518,19 +576,29 @@ fn cmdline_events(log: &EventLog) -> Vec<(&Event, Option<&str>)> {
         .collect()
 }
 
-/// SHA-384 of the kernel event, for `policy init`.
-pub(crate) fn kernel_digest(log: &EventLog) -> Option<[u8; 48]> {
-    kernel_event(log).and_then(|e| e.sha384())
+fn digests<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<[u8; 48]> {
+    let mut out: Vec<[u8; 48]> = Vec::new();
+    for d in events.into_iter().filter_map(Event::sha384) {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
 }
 
-/// SHA-384 of the first initrd event, for `policy init`.
-pub(crate) fn initrd_digest(log: &EventLog) -> Option<[u8; 48]> {
-    initrd_events(log).first().and_then(|e| e.sha384())
+/// SHA-384 digests of the kernel events, for `policy init`.
+pub(crate) fn kernel_digests(log: &EventLog) -> Vec<[u8; 48]> {
+    digests(kernel_events(log))
 }
 
-/// SHA-384 of the first command-line event, for `policy init`.
-pub(crate) fn cmdline_digest(log: &EventLog) -> Option<[u8; 48]> {
-    cmdline_events(log).first().and_then(|(e, _)| e.sha384())
+/// SHA-384 digests of the initrd events, for `policy init`.
+pub(crate) fn initrd_digests(log: &EventLog) -> Vec<[u8; 48]> {
+    digests(initrd_events(log))
+}
+
+/// SHA-384 digests of the command-line events, for `policy init`.
+pub(crate) fn cmdline_digests(log: &EventLog) -> Vec<[u8; 48]> {
+    digests(cmdline_events(log).into_iter().map(|(e, _)| e))
 }
 
 fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option<&EventLog>) {
@@ -562,8 +630,14 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
         return;
     }
     if p.kernel.is_some() {
-        let d = kernel_event(log).and_then(|e| e.sha384());
-        a.allow("tdx.event_log.kernel", Executables, &p.kernel, d.as_ref().map(|d| d.as_slice()));
+        let evs = kernel_events(log);
+        if evs.is_empty() {
+            a.allow("tdx.event_log.kernel", Executables, &p.kernel, None);
+        }
+        for e in evs {
+            let d = e.sha384();
+            a.allow("tdx.event_log.kernel", Executables, &p.kernel, d.as_ref().map(|d| d.as_slice()));
+        }
     }
     if p.initrd.is_some() {
         let evs = initrd_events(log);
@@ -726,6 +800,23 @@ fn cca(a: &mut Appraiser, p: Option<&crate::model::Cca>, v: &Verified<CcaClaims>
         format!("{state} ({:#06x})", c.platform.lifecycle.value),
         p.lifecycles.is_none(),
         false,
+        None,
+    );
+    // A published test key signs anything anyone asks it to: accepted by
+    // verification only on request, and refused here unless allowed again.
+    let test_key = c.cpak.as_ref().and_then(|k| k.test_key);
+    let allowed = p.allow_test_keys.unwrap_or(false);
+    a.record(
+        "cca.allow_test_keys",
+        InstanceIdentity,
+        allowed || test_key.is_none(),
+        if allowed { "any trusted platform key" } else { "a platform key that is not a published test key" },
+        match test_key {
+            Some(t) => format!("published test key ({t})"),
+            None => "not a known test key".to_string(),
+        },
+        p.allow_test_keys.is_none(),
+        test_key.is_some(),
         None,
     );
     a.allow("cca.implementation_ids", Hardware, &p.implementation_ids, Some(c.platform.implementation_id.as_ref()));

@@ -246,14 +246,20 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
     }
     if let Some(log) = log {
         o.table("tdx.event_log", "The CC event log must replay to RTMR0–3, and these events must match.");
-        if let Some(d) = crate::appraise::kernel_digest(log) {
-            o.list("kernel", &hex::encode(d), "SHA-384 of the kernel image event (last EFI application in RTMR1).");
+        let list = |ds: Vec<[u8; 48]>| {
+            format!("[{}]", ds.iter().map(|d| format!("\"{}\"", hex::encode(d))).collect::<Vec<_>>().join(", "))
+        };
+        let k = crate::appraise::kernel_digests(log);
+        if !k.is_empty() {
+            o.kv("kernel", list(k), "SHA-384 of the kernel image event(s): a UKI's .linux section, the file\nGRUB's linux command loaded, or else the last EFI application in RTMR1.");
         }
-        if let Some(d) = crate::appraise::initrd_digest(log) {
-            o.list("initrd", &hex::encode(d), "SHA-384 of the initrd event.");
+        let i = crate::appraise::initrd_digests(log);
+        if !i.is_empty() {
+            o.kv("initrd", list(i), "SHA-384 of the initrd event(s).");
         }
-        if let Some(d) = crate::appraise::cmdline_digest(log) {
-            o.list("cmdline_digests", &hex::encode(d), "SHA-384 of the command-line event.");
+        let c = crate::appraise::cmdline_digests(log);
+        if !c.is_empty() {
+            o.kv("cmdline_digests", list(c), "SHA-384 of the command-line event(s).");
         }
     }
 }
@@ -268,6 +274,13 @@ fn cca(o: &mut Out, c: &cogito_cca::CcaClaims) {
     }
     o.list("personalization_values", &r.personalization_value.to_hex(), "The realm personalization value (set at realm creation).");
     o.kv("lifecycles", format!("[\"{}\"]", p.lifecycle.state.as_str()), "Allowed platform lifecycle states (secured is the production state).");
+    if let Some(t) = c.cpak.as_ref().and_then(|k| k.test_key) {
+        o.kv(
+            "allow_test_keys",
+            true,
+            &format!("WARNING: the reference token is signed with a published test key\n({t}); anyone can sign such tokens. Set false for production."),
+        );
+    }
     o.list("implementation_ids", &p.implementation_id.to_hex(), "The platform implementation id.");
     if !p.config.as_ref().is_empty() {
         o.list("platform_configs", &p.config.to_hex(), "The platform configuration.");

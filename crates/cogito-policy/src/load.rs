@@ -271,6 +271,14 @@ pub fn load(
             merge(&mut p.mrownerconfig, r.mrownerconfig, &inc, &rf);
             merge(&mut p.mrseam, r.mrseam, &inc, &rf);
             merge(&mut p.mrsignerseam, r.mrsignerseam, &inc, &rf);
+            merge(&mut p.mrservicetd, r.mrservicetd, &inc, &rf);
+            merge(&mut p.xfam, r.xfam, &inc, &rf);
+            if let Some(ev) = r.event_log {
+                let into = p.event_log.get_or_insert_with(Default::default);
+                merge(&mut into.kernel, ev.kernel, &inc, &rf);
+                merge(&mut into.initrd, ev.initrd, &inc, &rf);
+                merge(&mut into.cmdline_digests, ev.cmdline_digests, &inc, &rf);
+            }
         }
         if let Some(s) = &rf.cca {
             let Some(p) = rules.cca.as_mut() else {
@@ -284,6 +292,19 @@ pub fn load(
             merge(&mut p.rem3, r.rem3, &inc, &rf);
             merge(&mut p.personalization_values, r.personalization_values, &inc, &rf);
             merge(&mut p.implementation_ids, r.implementation_ids, &inc, &rf);
+            merge(&mut p.platform_configs, r.platform_configs, &inc, &rf);
+            if let Some(comps) = r.sw_components {
+                let into = p.sw_components.get_or_insert_with(|| crate::values::NonEmpty(Vec::new()));
+                for mut c in comps.0 {
+                    if c.expires.is_none() {
+                        c.expires = rf.expires;
+                    }
+                    if c.note.is_none() {
+                        c.note.clone_from(&rf.note);
+                    }
+                    into.0.push(c);
+                }
+            }
         }
     }
 
@@ -347,7 +368,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 return Err(cx.err(
                     "snp.guest_policy",
                     "min_abi",
-                    format!("snp.guest_policy.min_abi {abi:?} is not MAJOR.MINOR"),
+                    format!("snp.guest_policy.min_abi {abi:?} is not MAJOR.MINOR with each part 0 to 255"),
                     "write the ABI version as in the report's POLICY, e.g. \"1.51\"",
                 ));
             }
@@ -385,15 +406,6 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                     "tdx.event_log.cmdline lists an empty command line".into(),
                     "list each allowed command line exactly as the kernel receives it",
                 ));
-            }
-        }
-        if let Some(statuses) = &tdx.tcb_statuses {
-            let mut seen = Vec::new();
-            for s in &statuses.0 {
-                if seen.contains(&s.0) {
-                    return Err(cx.err("tdx", "tcb_statuses", format!("tdx.tcb_statuses lists {} twice", s.0.as_str()), "list each status once"));
-                }
-                seen.push(s.0);
             }
         }
     }
@@ -498,6 +510,7 @@ impl Policy {
             ] {
                 visit(k, items(l));
             }
+            visit("tdx.xfam", items(&t.xfam));
             if let Some(ev) = &t.event_log {
                 visit("tdx.event_log.kernel", items(&ev.kernel));
                 visit("tdx.event_log.initrd", items(&ev.initrd));
@@ -517,6 +530,14 @@ impl Policy {
             visit("cca.personalization_values", items(&c.personalization_values));
             visit("cca.implementation_ids", items(&c.implementation_ids));
             visit("cca.platform_configs", items(&c.platform_configs));
+            if let Some(comps) = &c.sw_components {
+                let list: Vec<_> = comps
+                    .0
+                    .iter()
+                    .map(|sc| (sc.measurement.0.as_slice(), sc.expires, None))
+                    .collect();
+                visit("cca.sw_components", list);
+            }
         }
         out
     }

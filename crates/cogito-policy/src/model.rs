@@ -55,7 +55,7 @@ pub struct Common {
     pub launch_measurements: Option<RefList<LDigest>>,
     /// Allowed init data (SNP HOST_DATA, TDX MRCONFIGID, CCA personalization value).
     pub init_data: Option<RefList<LAny>>,
-    /// Allowed platform instances (SNP CHIP_ID, CCA instance id).
+    /// Allowed platform instances (SNP CHIP_ID, TDX PPID, CCA instance id).
     pub platform_instances: Option<RefList<LAny>>,
 }
 
@@ -288,7 +288,7 @@ pub struct Tdx {
 }
 
 /// One allowed CCA platform software component.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SwComponentPolicy {
     /// The component type ("BL", "RMM", …); any when absent.
@@ -331,6 +331,10 @@ pub struct Cca {
     /// Allowed platform software components: every reported component
     /// must match one entry.
     pub sw_components: Option<NonEmpty<SwComponentPolicy>>,
+    /// Whether a platform key that is a published test key (accepted by
+    /// verification only with --allow-test-keys) may be accepted. Default
+    /// false: anyone can sign with a test key.
+    pub allow_test_keys: Option<bool>,
 }
 
 /// A reference-value file (included by `[policy] include`, and what
@@ -392,6 +396,24 @@ pub struct TdxRefs {
     pub mrseam: Option<RefList<L48>>,
     /// See [`Tdx::mrsignerseam`].
     pub mrsignerseam: Option<RefList<L48>>,
+    /// See [`Tdx::mrservicetd`].
+    pub mrservicetd: Option<RefList<L48>>,
+    /// See [`Tdx::xfam`].
+    pub xfam: Option<RefList<L8>>,
+    /// See [`Tdx::event_log`]: the digest lists only.
+    pub event_log: Option<EventLogRefs>,
+}
+
+/// `[tdx.event_log]` of a reference-value file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventLogRefs {
+    /// See [`EventLogPolicy::kernel`].
+    pub kernel: Option<RefList<L48>>,
+    /// See [`EventLogPolicy::initrd`].
+    pub initrd: Option<RefList<L48>>,
+    /// See [`EventLogPolicy::cmdline_digests`].
+    pub cmdline_digests: Option<RefList<L48>>,
 }
 
 /// `[cca]` of a reference-value file.
@@ -412,4 +434,8 @@ pub struct CcaRefs {
     pub personalization_values: Option<RefList<L64>>,
     /// See [`Cca::implementation_ids`].
     pub implementation_ids: Option<RefList<LAny>>,
+    /// See [`Cca::platform_configs`].
+    pub platform_configs: Option<RefList<LAny>>,
+    /// See [`Cca::sw_components`].
+    pub sw_components: Option<NonEmpty<SwComponentPolicy>>,
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 /// Lengths a hex value may have. Most fields have exactly one; CCA
 /// measurements follow their hash algorithm (32, 48 or 64 bytes).
-pub trait HexLen {
+pub trait HexLen: fmt::Debug + Clone + PartialEq + Eq {
     /// Allowed byte lengths.
     const LENS: &'static [usize];
     /// What the value is, for errors ("SHA-384 MEASUREMENT").
@@ -62,6 +62,13 @@ pub fn parse_hex<L: HexLen>(s: &str) -> Result<Vec<u8>, String> {
         .strip_prefix("0x")
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
+    if t.len() % 2 == 1 && t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "an odd number of hex digits ({}), expected {}",
+            t.len(),
+            L::WHAT
+        ));
+    }
     let bytes = hex::decode(t).map_err(|e| format!("{s:?} is not hex ({e})"))?;
     if !L::allows(bytes.len()) {
         return Err(format!(
@@ -247,17 +254,20 @@ impl<'de, L: HexLen> Deserialize<'de> for RefList<L> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NonEmpty<T>(pub Vec<T>);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
+impl<'de, T: Deserialize<'de> + PartialEq + fmt::Debug> Deserialize<'de> for NonEmpty<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        impl<'de, T: Deserialize<'de> + PartialEq + fmt::Debug> Visitor<'de> for V<T> {
             type Value = NonEmpty<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a non-empty array")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(x) = seq.next_element()? {
+                let mut out: Vec<T> = Vec::new();
+                while let Some(x) = seq.next_element::<T>()? {
+                    if out.contains(&x) {
+                        return Err(de::Error::custom(format!("{x:?} is listed twice")));
+                    }
                     out.push(x);
                 }
                 if out.is_empty() {
@@ -308,6 +318,9 @@ impl Duration {
         let t = s.trim();
         let hint = || format!("duration {s:?}: expected a positive number and a unit, e.g. 30d, 12h, 90m, 3600s");
         let (num, unit) = t.split_at(t.len().saturating_sub(1));
+        if !num.chars().all(|c| c.is_ascii_digit()) || num.is_empty() {
+            return Err(hint());
+        }
         let n: i64 = num.parse().map_err(|_| hint())?;
         let mul = match unit {
             "d" => 86_400,
@@ -355,7 +368,10 @@ impl<'de> Deserialize<'de> for Mask {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let t = s.trim();
-        let t = t.strip_prefix("0x").unwrap_or(t);
+        let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+        if t.is_empty() || t.len() > 16 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(de::Error::custom(format!("{s:?}: expected a 64-bit hex mask such as \"0x3\"")));
+        }
         u64::from_str_radix(t, 16)
             .map(Mask)
             .map_err(|_| de::Error::custom(format!("{s:?}: expected a 64-bit hex mask such as \"0x3\"")))
@@ -409,6 +425,7 @@ mod tests {
         assert!(parse_hex::<L48>("xyz").unwrap_err().contains("not hex"));
         assert!(parse_hex::<LDigest>(&"00".repeat(32)).is_ok());
         assert!(parse_hex::<LDigest>(&"00".repeat(33)).is_err());
+        assert!(parse_hex::<L8>("abc").unwrap_err().contains("odd number of hex digits (3)"));
     }
 
     #[test]
@@ -420,6 +437,7 @@ mod tests {
         assert!(Duration::parse("10").is_err());
         assert!(Duration::parse("d").is_err());
         assert!(Duration::parse("99999999999999999d").is_err());
+        assert!(Duration::parse("+5d").is_err());
     }
 
     #[test]
