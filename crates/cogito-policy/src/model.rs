@@ -147,8 +147,14 @@ pub enum ProductName {
 }
 
 /// A VMPL, 0–3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Vmpl(pub u32);
+
+impl std::fmt::Debug for Vmpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VMPL {}", self.0)
+    }
+}
 
 impl<'de> Deserialize<'de> for Vmpl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

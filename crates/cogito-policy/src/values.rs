@@ -284,8 +284,14 @@ impl<'de, T: Deserialize<'de> + PartialEq + fmt::Debug> Deserialize<'de> for Non
 
 /// A TCB status name that the policy may allow (never `Revoked`: revoked
 /// evidence is refused by verification before any policy sees it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AllowedStatus(pub TcbStatus);
+
+impl fmt::Debug for AllowedStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
 
 impl<'de> Deserialize<'de> for AllowedStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
