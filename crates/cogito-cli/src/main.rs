@@ -6,6 +6,7 @@
 
 mod demo;
 mod eventlog;
+mod measure;
 mod output;
 mod policy;
 mod verify;
@@ -48,6 +49,9 @@ struct Cli {
 enum Command {
     /// Verify one piece of evidence (its type is detected from the bytes).
     Verify(Box<verify::VerifyArgs>),
+    /// Compute the measurements a policy should expect (SEV-SNP launch
+    /// digest, TDX MRTD/RTMRs) from the images a guest boots.
+    Measure(measure::MeasureArgs),
     /// Write, validate and test policy files (check, test, init).
     Policy(policy::PolicyArgs),
     /// Replay a TDX CC event log into RTMR0–3 and list its events.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Eventlog(args) => eventlog::run(&args),
         Command::Policy(args) => policy::run(&args),
+        Command::Measure(args) => measure::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
