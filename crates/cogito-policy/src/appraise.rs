@@ -190,7 +190,12 @@ impl Appraiser {
     /// An allow-list rule: the claim must equal an unexpired listed value.
     fn allow<L: HexLen>(&mut self, rule: &str, claim: TrustClaim, list: &Option<RefList<L>>, actual: Option<&[u8]>) {
         let Some(list) = list else { return };
-        let expected = short_list(&list.0.iter().map(|v| v.value.to_hex()).collect::<Vec<_>>());
+        // Only the values shown are formatted: a fleet list can be long.
+        let shown: Vec<String> = list.0.iter().take(3).map(|v| v.value.to_hex()).collect();
+        let expected = match list.0.len() {
+            n if n <= 3 => short_list(&shown),
+            n => format!("one of {}, … ({n} values)", shown.join(", ")),
+        };
         let Some(actual) = actual else {
             self.record(rule, claim, false, expected, "(absent)", false, false, Some("the evidence does not carry this claim".into()));
             return;
