@@ -273,3 +273,24 @@ fn every_tdx_testkit_case_through_the_cli() {
         }
     }
 }
+
+#[test]
+fn example_policies_pass_policy_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    let mut files: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_cogito"))
+        .args(["policy", "check"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), files.len(), "{text}");
+}
