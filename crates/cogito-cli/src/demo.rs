@@ -27,7 +27,10 @@ const AT: &str = "2025-06-01T00:00:00Z";
 #[derive(Args, Debug)]
 pub struct DemoArgs {}
 
-fn verify_embedded(report: &[u8], trust_fake_roots: bool) -> Result<Result<Success, Failure>, Failure> {
+fn verify_embedded(
+    report: &[u8],
+    trust_fake_roots: bool,
+) -> Result<Result<Success, Failure>, Failure> {
     let chain = certificates_from_pem_or_der(CHAIN).map_err(|m| Failure {
         code: "demo.embedded",
         class: cogito_core::ErrorClass::Internal,

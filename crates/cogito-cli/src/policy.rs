@@ -103,7 +103,8 @@ pub fn load_policy_file(path: &Path) -> Result<Policy, PolicyError> {
     })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     cogito_policy::load(&name, &text, &mut |inc: &str| {
-        std::fs::read_to_string(dir.join(inc)).map_err(|e| format!("{}: {e}", dir.join(inc).display()))
+        std::fs::read_to_string(dir.join(inc))
+            .map_err(|e| format!("{}: {e}", dir.join(inc).display()))
     })
 }
 
@@ -194,7 +195,10 @@ fn check(a: &CheckArgs) -> i32 {
         }
     }
     if a.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
     }
     if failed {
         ErrorClass::BadInput.exit_code()
@@ -216,7 +220,9 @@ fn policy_failure(e: &PolicyError) -> Failure {
 fn event_log(opts: &VerifyOpts) -> Result<Option<cogito_tdx::eventlog::EventLog>, Failure> {
     match &opts.event_log {
         None => Ok(None),
-        Some(p) => Ok(Some(cogito_tdx::eventlog::parse_event_log(&verify::read(p)?)?)),
+        Some(p) => Ok(Some(cogito_tdx::eventlog::parse_event_log(&verify::read(
+            p,
+        )?)?)),
     }
 }
 
@@ -248,13 +254,21 @@ fn refuse_knobs(opts: &VerifyOpts) -> Result<(), Failure> {
         Err(Failure {
             code: "usage.policy_knob",
             class: ErrorClass::Usage,
-            message: format!("with a policy, the policy decides: drop {}", knobs.join(", ")),
+            message: format!(
+                "with a policy, the policy decides: drop {}",
+                knobs.join(", ")
+            ),
         })
     }
 }
 
 /// `cogito verify EVIDENCE --policy POLICY` and `cogito policy test`.
-pub fn run_verify_with_policy(policy: &Path, evidence: &Path, opts: &VerifyOpts, format: Format) -> i32 {
+pub fn run_verify_with_policy(
+    policy: &Path,
+    evidence: &Path,
+    opts: &VerifyOpts,
+    format: Format,
+) -> i32 {
     let result = (|| {
         refuse_knobs(opts)?;
         let policy = load_policy_file(policy).map_err(|e| policy_failure(&e))?;
@@ -286,7 +300,10 @@ pub fn run_verify_with_policy(policy: &Path, evidence: &Path, opts: &VerifyOpts,
         }
         Err(_) => None,
     };
-    let appraisal = verified.as_ref().ok().map(|s| appraise(&policy, input(s, log.as_ref())));
+    let appraisal = verified
+        .as_ref()
+        .ok()
+        .map(|s| appraise(&policy, input(s, log.as_ref())));
     match format {
         Format::Text => {
             if let Some(a) = &appraisal {
@@ -334,7 +351,11 @@ pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
             a.status.as_str()
         );
     }
-    let _ = writeln!(o, "  policy file     {} (sha256 {})", policy.file, policy.digest);
+    let _ = writeln!(
+        o,
+        "  policy file     {} (sha256 {})",
+        policy.file, policy.digest
+    );
     let tv = serde_json::to_value(a.trust_vector).unwrap_or_default();
     if let Some(m) = tv.as_object() {
         let parts: Vec<String> = m
@@ -347,7 +368,12 @@ pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
     if failed > 0 {
         let _ = writeln!(o, "failed:");
         for r in a.failures() {
-            let _ = writeln!(o, "  ✗ {}{}", r.rule, if r.default { " (default)" } else { "" });
+            let _ = writeln!(
+                o,
+                "  ✗ {}{}",
+                r.rule,
+                if r.default { " (default)" } else { "" }
+            );
             let _ = writeln!(o, "      expected  {}", r.expected);
             let _ = writeln!(o, "      actual    {}", r.actual);
             if let Some(n) = &r.note {
@@ -359,7 +385,16 @@ pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
     if !warned.is_empty() {
         let _ = writeln!(o, "passed with a warning:");
         for r in warned {
-            let _ = writeln!(o, "  ! {:<44} {}{}", r.rule, r.actual, r.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default());
+            let _ = writeln!(
+                o,
+                "  ! {:<44} {}{}",
+                r.rule,
+                r.actual,
+                r.note
+                    .as_ref()
+                    .map(|n| format!("  ({n})"))
+                    .unwrap_or_default()
+            );
         }
     }
     let _ = writeln!(o, "passed:");
@@ -369,7 +404,10 @@ pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
             "  ✓ {:<44} {}{}",
             format!("{}{}", r.rule, if r.default { " (default)" } else { "" }),
             r.actual,
-            r.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default()
+            r.note
+                .as_ref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
         );
     }
     o
@@ -401,7 +439,12 @@ fn init(a: &InitArgs) -> i32 {
     };
     let name = a.name.clone().unwrap_or_else(|| format!("pinned-{tee}"));
     let made_at = now().to_string();
-    let text = cogito_policy::init::policy_from_evidence(input, &name, &a.from.display().to_string(), &made_at);
+    let text = cogito_policy::init::policy_from_evidence(
+        input,
+        &name,
+        &a.from.display().to_string(),
+        &made_at,
+    );
     // The generated policy must load and accept its own evidence; anything
     // else is a bug in the generator, not the operator's problem to debug.
     match cogito_policy::load("(generated)", &text, &mut |_| Err("no includes".into())) {
@@ -412,7 +455,10 @@ fn init(a: &InitArgs) -> i32 {
                 return fail(Failure {
                     code: "internal.policy_init",
                     class: ErrorClass::Internal,
-                    message: format!("the generated policy refuses its own evidence ({}); please report this", failed.join(", ")),
+                    message: format!(
+                        "the generated policy refuses its own evidence ({}); please report this",
+                        failed.join(", ")
+                    ),
                 });
             }
         }
@@ -439,7 +485,11 @@ fn init(a: &InitArgs) -> i32 {
             }
             match std::fs::write(path, &text) {
                 Ok(()) => {
-                    eprintln!("wrote {} (policy {name:?}); check it with `cogito policy check {}`", path.display(), path.display());
+                    eprintln!(
+                        "wrote {} (policy {name:?}); check it with `cogito policy check {}`",
+                        path.display(),
+                        path.display()
+                    );
                     0
                 }
                 Err(e) => fail(Failure {

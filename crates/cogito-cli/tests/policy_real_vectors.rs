@@ -42,14 +42,25 @@ fn cases(dir: &Path) -> Vec<Case> {
     for v in vectors(dir) {
         let id = v["id"].as_str().unwrap().to_string();
         let case = dir.join(v["dir"].as_str().unwrap());
-        let at = v.get("verify_at").and_then(|t| t.as_str()).unwrap_or("2025-01-01T00:00:00Z");
-        let reason = v.get("expected_reason").and_then(|r| r.as_str()).unwrap_or("");
+        let at = v
+            .get("verify_at")
+            .and_then(|t| t.as_str())
+            .unwrap_or("2025-01-01T00:00:00Z");
+        let reason = v
+            .get("expected_reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("");
         match v["platform"].as_str().unwrap() {
             "snp" => {
                 if reason.contains("expired") {
                     continue;
                 }
-                let files: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+                let files: Vec<&str> = v["files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap())
+                    .collect();
                 for ev in ["report.bin", "hcl_report.bin"] {
                     if !files.contains(&ev) {
                         continue;
@@ -57,12 +68,19 @@ fn cases(dir: &Path) -> Vec<Case> {
                     out.push(Case {
                         id: format!("{id}/{ev}"),
                         evidence: case.join(ev),
-                        opts: vec!["--certs".into(), case.display().to_string(), "--at".into(), at.into()],
+                        opts: vec![
+                            "--certs".into(),
+                            case.display().to_string(),
+                            "--at".into(),
+                            at.into(),
+                        ],
                     });
                 }
             }
             "tdx" => {
-                if v["mode"].as_str() == Some("eventlog-only") || v["expected"].as_str() == Some("reject") {
+                if v["mode"].as_str() == Some("eventlog-only")
+                    || v["expected"].as_str() == Some("reject")
+                {
                     continue;
                 }
                 let mut opts = vec!["--at".to_string(), at.to_string()];
@@ -75,7 +93,11 @@ fn cases(dir: &Path) -> Vec<Case> {
                 if log.is_file() {
                     opts.extend(["--event-log".into(), log.display().to_string()]);
                 }
-                out.push(Case { id, evidence: case.join("quote.bin"), opts });
+                out.push(Case {
+                    id,
+                    evidence: case.join("quote.bin"),
+                    opts,
+                });
             }
             "cca" => {
                 if v["expected"].as_str() == Some("reject") {
@@ -89,7 +111,11 @@ fn cases(dir: &Path) -> Vec<Case> {
                 out.push(Case {
                     id,
                     evidence: case.join("token.cbor"),
-                    opts: vec!["--cca-trust-anchors".into(), key.display().to_string(), "--allow-test-keys".into()],
+                    opts: vec![
+                        "--cca-trust-anchors".into(),
+                        key.display().to_string(),
+                        "--allow-test-keys".into(),
+                    ],
                 });
             }
             other => panic!("unknown platform {other}"),
@@ -99,7 +125,12 @@ fn cases(dir: &Path) -> Vec<Case> {
 }
 
 fn test_policy(policy: &Path, c: &Case) -> (i32, Value) {
-    let mut args = vec!["policy".to_string(), "test".into(), policy.display().to_string(), c.evidence.display().to_string()];
+    let mut args = vec![
+        "policy".to_string(),
+        "test".into(),
+        policy.display().to_string(),
+        c.evidence.display().to_string(),
+    ];
     args.extend(c.opts.iter().cloned());
     args.extend(["--format".into(), "json".into()]);
     let (code, stdout, stderr) = cogito(&args);
@@ -148,8 +179,14 @@ fn mutations(text: &str) -> Vec<Mutation> {
             table = h.trim_start_matches('[').trim_end_matches(']').to_string();
             continue;
         }
-        let Some((key, value)) = t.split_once(" = ") else { continue };
-        let rule = if table == "cca.sw_components" { table.clone() } else { format!("{table}.{key}") };
+        let Some((key, value)) = t.split_once(" = ") else {
+            continue;
+        };
+        let rule = if table == "cca.sw_components" {
+            table.clone()
+        } else {
+            format!("{table}.{key}")
+        };
         let mutated = if table == "policy" {
             None
         } else if key == "min_tee_tcb_svn" {
@@ -161,13 +198,22 @@ fn mutations(text: &str) -> Vec<Mutation> {
                 b[i] += 1;
                 format!("\"{}\"", hex::encode(b))
             })
-        } else if (key == "min_current_version" || key == "min_committed_version" || key == "min_abi")
+        } else if (key == "min_current_version"
+            || key == "min_committed_version"
+            || key == "min_abi")
             && value.starts_with('"')
         {
             let v = value.trim_matches('"');
             let mut parts: Vec<u32> = v.split('.').map(|p| p.parse().unwrap()).collect();
             parts[0] += 1;
-            Some(format!("\"{}\"", parts.iter().map(u32::to_string).collect::<Vec<_>>().join(".")))
+            Some(format!(
+                "\"{}\"",
+                parts
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ))
         } else if let Some(hex) = value
             .strip_prefix("[\"")
             .and_then(|v| v.strip_suffix("\"]"))
@@ -202,26 +248,59 @@ fn mutations(text: &str) -> Vec<Mutation> {
 
 #[test]
 fn a_pinned_policy_accepts_its_vector_and_every_changed_value_refuses_by_name() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let cases = cases(&dir);
-    assert!(cases.len() >= 20, "only {} real vectors verify", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "only {} real vectors verify",
+        cases.len()
+    );
     let (mut snp, mut tdx, mut cca, mut total_mutations) = (0, 0, 0, 0);
     for (n, c) in cases.iter().enumerate() {
         let policy = tmp.path().join(format!("p{n}.toml"));
-        let mut args = vec!["policy".to_string(), "init".into(), "--from".into(), c.evidence.display().to_string(), "-o".into(), policy.display().to_string()];
+        let mut args = vec![
+            "policy".to_string(),
+            "init".into(),
+            "--from".into(),
+            c.evidence.display().to_string(),
+            "-o".into(),
+            policy.display().to_string(),
+        ];
         args.extend(c.opts.iter().cloned());
         let (code, _, stderr) = cogito(&args);
         assert_eq!(code, 0, "{}: policy init failed: {stderr}", c.id);
         let text = std::fs::read_to_string(&policy).unwrap();
 
-        let (code, _, stderr) = cogito(&["policy".into(), "check".into(), policy.display().to_string()]);
-        assert_eq!(code, 0, "{}: generated policy does not check: {stderr}", c.id);
+        let (code, _, stderr) = cogito(&[
+            "policy".into(),
+            "check".into(),
+            policy.display().to_string(),
+        ]);
+        assert_eq!(
+            code, 0,
+            "{}: generated policy does not check: {stderr}",
+            c.id
+        );
 
         let (code, out) = test_policy(&policy, c);
-        assert_eq!(code, 0, "{}: pinned policy refuses its own vector: {:?}\n{text}", c.id, failed_rules(&out));
+        assert_eq!(
+            code,
+            0,
+            "{}: pinned policy refuses its own vector: {:?}\n{text}",
+            c.id,
+            failed_rules(&out)
+        );
         assert_eq!(out["appraisal"]["accepted"], true);
-        let status = out["ear"]["submods"].as_object().unwrap().values().next().unwrap()["ear.status"].clone();
+        let status = out["ear"]["submods"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()["ear.status"]
+            .clone();
         assert_ne!(status, "contraindicated", "{}", c.id);
         match out["verification"]["claims"]["tee"].as_str().unwrap() {
             "snp" => snp += 1,
@@ -231,7 +310,12 @@ fn a_pinned_policy_accepts_its_vector_and_every_changed_value_refuses_by_name() 
         }
 
         let muts = mutations(&text);
-        assert!(muts.len() >= 5, "{}: only {} values to change", c.id, muts.len());
+        assert!(
+            muts.len() >= 5,
+            "{}: only {} values to change",
+            c.id,
+            muts.len()
+        );
         for m in &muts {
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
             lines[m.line] = m.replacement.clone();
@@ -239,33 +323,71 @@ fn a_pinned_policy_accepts_its_vector_and_every_changed_value_refuses_by_name() 
             std::fs::write(&changed, lines.join("\n")).unwrap();
             let (code, out) = test_policy(&changed, c);
             let failed = failed_rules(&out);
-            assert_eq!(code, 7, "{}: changing `{}` did not refuse (failed: {failed:?}): {out}", c.id, m.replacement);
-            assert_eq!(failed, vec![m.rule.clone()], "{}: changing `{}` must fail exactly {}", c.id, m.replacement, m.rule);
-            assert_eq!(out["ear"]["submods"].as_object().unwrap().values().next().unwrap()["ear.status"], "contraindicated");
+            assert_eq!(
+                code, 7,
+                "{}: changing `{}` did not refuse (failed: {failed:?}): {out}",
+                c.id, m.replacement
+            );
+            assert_eq!(
+                failed,
+                vec![m.rule.clone()],
+                "{}: changing `{}` must fail exactly {}",
+                c.id,
+                m.replacement,
+                m.rule
+            );
+            assert_eq!(
+                out["ear"]["submods"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .next()
+                    .unwrap()["ear.status"],
+                "contraindicated"
+            );
             total_mutations += 1;
         }
     }
-    assert!(snp >= 7 && tdx >= 6 && cca >= 5, "snp {snp}, tdx {tdx}, cca {cca}");
-    eprintln!("{} vectors, {total_mutations} single-value changes, each refused by name", cases.len());
+    assert!(
+        snp >= 7 && tdx >= 6 && cca >= 5,
+        "snp {snp}, tdx {tdx}, cca {cca}"
+    );
+    eprintln!(
+        "{} vectors, {total_mutations} single-value changes, each refused by name",
+        cases.len()
+    );
 }
 
 #[test]
 fn a_policy_without_the_platform_refuses_it() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let policy = tmp.path().join("tdx-only.toml");
     std::fs::write(&policy, "[policy]\nname = \"tdx-only\"\n[tdx]\n").unwrap();
-    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp")).unwrap();
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.starts_with("snp"))
+        .unwrap();
     let (code, out) = test_policy(&policy, &c);
     assert_eq!(code, 7);
     assert_eq!(failed_rules(&out), vec!["policy.platform"]);
-    assert!(out["appraisal"]["rules"][0]["note"].as_str().unwrap().contains("no [snp] table"));
+    assert!(out["appraisal"]["rules"][0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("no [snp] table"));
 }
 
 #[test]
 fn policy_decides_what_verifier_knobs_would_and_refuses_them_together() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.id.contains("provisional")).expect("the provisional SNP vector");
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.contains("provisional"))
+        .expect("the provisional SNP vector");
     let tmp = tempfile::tempdir().unwrap();
     let strict = tmp.path().join("strict.toml");
     std::fs::write(&strict, "[policy]\nname = \"strict\"\n[snp]\n").unwrap();
@@ -273,30 +395,52 @@ fn policy_decides_what_verifier_knobs_would_and_refuses_them_together() {
     assert_eq!(code, 7, "{out}");
     assert_eq!(failed_rules(&out), vec!["snp.allow_provisional_firmware"]);
     let lenient = tmp.path().join("lenient.toml");
-    std::fs::write(&lenient, "[policy]\nname = \"lenient\"\n[snp]\nallow_provisional_firmware = true\n").unwrap();
+    std::fs::write(
+        &lenient,
+        "[policy]\nname = \"lenient\"\n[snp]\nallow_provisional_firmware = true\n",
+    )
+    .unwrap();
     let (code, out) = test_policy(&lenient, &c);
     assert_eq!(code, 0, "{out}");
     // Allowed, but the EAR status says it is a caveat.
     assert_eq!(out["ear"]["submods"]["snp"]["ear.status"], "warning");
 
-    let mut args = vec!["verify".to_string(), c.evidence.display().to_string(), "--policy".into(), lenient.display().to_string(), "--permit-provisional-firmware".into()];
+    let mut args = vec![
+        "verify".to_string(),
+        c.evidence.display().to_string(),
+        "--policy".into(),
+        lenient.display().to_string(),
+        "--permit-provisional-firmware".into(),
+    ];
     args.extend(c.opts.iter().cloned());
     let (code, stdout, _) = cogito(&args);
     assert_eq!(code, 2, "{stdout}");
-    assert!(stdout.contains("snp.allow_provisional_firmware"), "{stdout}");
+    assert!(
+        stdout.contains("snp.allow_provisional_firmware"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn signature_only_tdx_is_refused_unless_the_policy_allows_not_evaluated() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.opts.iter().any(|o| o == "--signature-only")).unwrap();
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.opts.iter().any(|o| o == "--signature-only"))
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p.toml");
     std::fs::write(&p, "[policy]\nname = \"p\"\n[tdx]\n").unwrap();
     let (code, out) = test_policy(&p, &c);
     assert_eq!(code, 7);
     assert_eq!(failed_rules(&out), vec!["tdx.tcb_statuses"]);
-    std::fs::write(&p, "[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"UpToDate\", \"NotEvaluated\"]\n").unwrap();
+    std::fs::write(
+        &p,
+        "[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"UpToDate\", \"NotEvaluated\"]\n",
+    )
+    .unwrap();
     let (code, out) = test_policy(&p, &c);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["ear"]["submods"]["tdx"]["ear.status"], "warning");
@@ -304,12 +448,29 @@ fn signature_only_tdx_is_refused_unless_the_policy_allows_not_evaluated() {
 
 #[test]
 fn text_output_lists_failures_first() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp")).unwrap();
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.starts_with("snp"))
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p.toml");
-    std::fs::write(&p, format!("[policy]\nname = \"p\"\n[snp]\nmeasurements = [\"{}\"]\nmin_guest_svn = 4294967295\n", "ab".repeat(48))).unwrap();
-    let mut args = vec!["policy".to_string(), "test".into(), p.display().to_string(), c.evidence.display().to_string()];
+    std::fs::write(
+        &p,
+        format!(
+            "[policy]\nname = \"p\"\n[snp]\nmeasurements = [\"{}\"]\nmin_guest_svn = 4294967295\n",
+            "ab".repeat(48)
+        ),
+    )
+    .unwrap();
+    let mut args = vec![
+        "policy".to_string(),
+        "test".into(),
+        p.display().to_string(),
+        c.evidence.display().to_string(),
+    ];
     args.extend(c.opts.iter().cloned());
     let (code, stdout, _) = cogito(&args);
     assert_eq!(code, 7);
@@ -318,7 +479,10 @@ fn text_output_lists_failures_first() {
     let passed_at = stdout.find("passed:").unwrap();
     assert!(failed_at < passed_at);
     let failed_block = &stdout[failed_at..passed_at];
-    assert!(failed_block.contains("✗ snp.measurements") && failed_block.contains("✗ snp.min_guest_svn"), "{stdout}");
+    assert!(
+        failed_block.contains("✗ snp.measurements") && failed_block.contains("✗ snp.min_guest_svn"),
+        "{stdout}"
+    );
     // The verification summary follows.
     assert!(stdout.contains("VERIFIED"), "{stdout}");
 }
@@ -334,8 +498,13 @@ fn key_claim(dir: &Path, id_prefix: &str, key: &str) -> String {
 
 #[test]
 fn expired_reference_values_refuse_and_included_values_are_traced_to_their_file() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp-milan-v2-go-sev-guest")).expect("vector");
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.starts_with("snp-milan-v2-go-sev-guest"))
+        .expect("vector");
     let measurement = key_claim(&dir, "snp-milan-v2-go-sev-guest", "measurement");
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("ref")).unwrap();
@@ -351,32 +520,64 @@ fn expired_reference_values_refuse_and_included_values_are_traced_to_their_file(
         .unwrap();
         let (got, out) = test_policy(&p, &c);
         assert_eq!(got, code, "{expires}: {out}");
-        let rule = out["appraisal"]["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "snp.measurements").unwrap().clone();
+        let rule = out["appraisal"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == "snp.measurements")
+            .unwrap()
+            .clone();
         let note = rule["note"].as_str().unwrap();
         if code == 7 {
             assert!(note.contains("expired at 2022-01-01T00:00:00Z"), "{note}");
         } else {
-            assert!(note.contains("image build 7") && note.contains("from ref/images.toml") && note.contains("expires 2030-01-01"), "{note}");
+            assert!(
+                note.contains("image build 7")
+                    && note.contains("from ref/images.toml")
+                    && note.contains("expires 2030-01-01"),
+                "{note}"
+            );
         }
     }
 }
 
 #[test]
 fn guest_policy_bits_are_ceilings_and_floors() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
     // Genoa v3 (Azure): POLICY 0x3001f — SMT allowed, no migration agent,
     // single socket not required.
-    let c = cases(&dir).into_iter().find(|c| c.id.starts_with("snp-genoa-v3-azure")).expect("vector");
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.starts_with("snp-genoa-v3-azure"))
+        .expect("vector");
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p.toml");
     for (table, code, failed) in [
-        ("smt_allowed = true\nmigrate_ma_allowed = false\nsingle_socket_required = false", 0, vec![]),
-        ("smt_allowed = false", 7, vec!["snp.guest_policy.smt_allowed"]),
-        ("single_socket_required = true", 7, vec!["snp.guest_policy.single_socket_required"]),
+        (
+            "smt_allowed = true\nmigrate_ma_allowed = false\nsingle_socket_required = false",
+            0,
+            vec![],
+        ),
+        (
+            "smt_allowed = false",
+            7,
+            vec!["snp.guest_policy.smt_allowed"],
+        ),
+        (
+            "single_socket_required = true",
+            7,
+            vec!["snp.guest_policy.single_socket_required"],
+        ),
         ("min_abi = \"0.31\"", 0, vec![]),
         ("min_abi = \"1.0\"", 7, vec!["snp.guest_policy.min_abi"]),
     ] {
-        std::fs::write(&p, format!("[policy]\nname = \"p\"\n[snp.guest_policy]\n{table}\n")).unwrap();
+        std::fs::write(
+            &p,
+            format!("[policy]\nname = \"p\"\n[snp.guest_policy]\n{table}\n"),
+        )
+        .unwrap();
         let (got, out) = test_policy(&p, &c);
         assert_eq!(got, code, "{table}: {out}");
         assert_eq!(failed_rules(&out), failed, "{table}");
@@ -385,16 +586,36 @@ fn guest_policy_bits_are_ceilings_and_floors() {
 
 #[test]
 fn tdx_event_log_rules_check_replay_and_the_command_line() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.id.contains("ccel")).expect("the CCEL vector");
-    let log = c.opts.iter().position(|o| o == "--event-log").map(|i| c.opts[i + 1].clone()).unwrap();
-    let (_, json, _) = cogito(&["eventlog".into(), log.clone(), "--format".into(), "json".into()]);
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.id.contains("ccel"))
+        .expect("the CCEL vector");
+    let log = c
+        .opts
+        .iter()
+        .position(|o| o == "--event-log")
+        .map(|i| c.opts[i + 1].clone())
+        .unwrap();
+    let (_, json, _) = cogito(&[
+        "eventlog".into(),
+        log.clone(),
+        "--format".into(),
+        "json".into(),
+    ]);
     let json: Value = serde_json::from_str(&json).unwrap();
     let cmdline = json["log"]["events"]
         .as_array()
         .unwrap()
         .iter()
-        .find_map(|e| e["decoded"]["text"].as_str().and_then(|t| t.strip_prefix("kernel_cmdline: ")).map(str::to_string))
+        .find_map(|e| {
+            e["decoded"]["text"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("kernel_cmdline: "))
+                .map(str::to_string)
+        })
         .expect("GRUB logs the command line");
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p.toml");
@@ -409,7 +630,11 @@ fn tdx_event_log_rules_check_replay_and_the_command_line() {
 
     // Without the log, the event-log rules fail rather than being skipped.
     std::fs::write(&p, format!("[policy]\nname = \"p\"\n[tdx]\ntcb_statuses = [\"NotEvaluated\"]\n[tdx.event_log]\ncmdline = [\"{}\"]\n", esc(&cmdline))).unwrap();
-    let mut no_log = Case { id: c.id.clone(), evidence: c.evidence.clone(), opts: c.opts.clone() };
+    let mut no_log = Case {
+        id: c.id.clone(),
+        evidence: c.evidence.clone(),
+        opts: c.opts.clone(),
+    };
     let i = no_log.opts.iter().position(|o| o == "--event-log").unwrap();
     no_log.opts.drain(i..i + 2);
     let (code, out) = test_policy(&p, &no_log);
@@ -417,8 +642,15 @@ fn tdx_event_log_rules_check_replay_and_the_command_line() {
     assert_eq!(failed_rules(&out), vec!["tdx.event_log"]);
 
     // A log from another boot does not replay to the quote's RTMRs.
-    let other = dir.join("tdx/eventlog-ovmf-trustee/ccel/event_log.bin").display().to_string();
-    let mut wrong = Case { id: c.id.clone(), evidence: c.evidence.clone(), opts: c.opts.clone() };
+    let other = dir
+        .join("tdx/eventlog-ovmf-trustee/ccel/event_log.bin")
+        .display()
+        .to_string();
+    let mut wrong = Case {
+        id: c.id.clone(),
+        evidence: c.evidence.clone(),
+        opts: c.opts.clone(),
+    };
     wrong.opts[i + 1] = other;
     let (code, out) = test_policy(&p, &wrong);
     assert_eq!(code, 7, "{out}");
@@ -427,14 +659,22 @@ fn tdx_event_log_rules_check_replay_and_the_command_line() {
 
 #[test]
 fn cca_test_keys_need_the_policy_to_allow_them_too() {
-    let Some(dir) = cogito_testkit::real_vectors::dir() else { return };
-    let c = cases(&dir).into_iter().find(|c| c.opts.iter().any(|o| o == "--allow-test-keys")).unwrap();
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let c = cases(&dir)
+        .into_iter()
+        .find(|c| c.opts.iter().any(|o| o == "--allow-test-keys"))
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("p.toml");
     std::fs::write(&p, "[policy]\nname = \"p\"\n[cca]\n").unwrap();
     let (code, out) = test_policy(&p, &c);
     assert_eq!(code, 7, "{out}");
-    assert!(failed_rules(&out).contains(&"cca.allow_test_keys".to_string()), "{out}");
+    assert!(
+        failed_rules(&out).contains(&"cca.allow_test_keys".to_string()),
+        "{out}"
+    );
     std::fs::write(&p, "[policy]\nname = \"p\"\n[common]\ndebug_allowed = true\n[cca]\nallow_test_keys = true\nlifecycles = [\"secured\", \"non_cca_platform_debug\", \"recoverable_cca_platform_rot_debug\", \"unknown\", \"assembly_and_test\", \"cca_platform_rot_provisioning\", \"decommissioned\"]\n").unwrap();
     let (code, out) = test_policy(&p, &c);
     assert_eq!(code, 0, "{out}");

@@ -124,10 +124,7 @@ fn demo_runs_on_embedded_evidence() {
     assert!(text.contains("POLICY ACCEPTED"), "{text}");
     assert!(text.contains("POLICY REFUSED"), "{text}");
     assert!(text.contains("✗ snp.measurements"), "{text}");
-    assert!(
-        text.contains("all five outcomes are as expected"),
-        "{text}"
-    );
+    assert!(text.contains("all five outcomes are as expected"), "{text}");
 }
 
 #[test]
@@ -292,5 +289,9 @@ fn example_policies_pass_policy_check() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), files.len(), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        files.len(),
+        "{text}"
+    );
 }

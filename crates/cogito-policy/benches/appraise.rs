@@ -33,7 +33,8 @@ fn main() {
         return;
     };
     let manifest: toml::Table =
-        toml::from_str(&std::fs::read_to_string(root.join("MANIFEST.toml")).expect("manifest")).expect("toml");
+        toml::from_str(&std::fs::read_to_string(root.join("MANIFEST.toml")).expect("manifest"))
+            .expect("toml");
     let case = manifest["vector"]
         .as_array()
         .expect("[[vector]]")
@@ -41,7 +42,8 @@ fn main() {
         .find(|v| v["id"].as_str() == Some(CASE_ID))
         .expect("vector");
     let dir = root.join(case["dir"].as_str().expect("dir"));
-    let at = VerificationTime::parse_rfc3339(case["verify_at"].as_str().expect("verify_at")).expect("time");
+    let at = VerificationTime::parse_rfc3339(case["verify_at"].as_str().expect("verify_at"))
+        .expect("time");
     let read = |f: &str| std::fs::read(dir.join(f)).expect(f);
     let report = read("report.bin");
     let collateral = Collateral {
@@ -52,30 +54,59 @@ fn main() {
     let anchors = builtin_anchors();
     let options = Options::default();
     let cache = VerifiedCache::default();
-    let verified = verify_report(&report, &collateral, anchors, at, &options, &cache).expect("verifies");
+    let verified =
+        verify_report(&report, &collateral, anchors, at, &options, &cache).expect("verifies");
 
-    let pinned_text = cogito_policy::init::policy_from_evidence(Input::Snp(&verified), "bench", "report.bin", "now");
+    let pinned_text = cogito_policy::init::policy_from_evidence(
+        Input::Snp(&verified),
+        "bench",
+        "report.bin",
+        "now",
+    );
     let no_inc = &mut |_: &str| Err::<String, String>("none".into());
     let pinned = load("pinned.toml", &pinned_text, no_inc).expect("pinned loads");
     assert!(appraise(&pinned, Input::Snp(&verified)).accepted);
     let measurement = hex::encode(&report[0x90..0xC0]);
-    let mut fleet_text = String::from("[policy]\nname = \"fleet\"\n[common]\ndebug_allowed = true\n[snp]\nmeasurements = [\n");
+    let mut fleet_text = String::from(
+        "[policy]\nname = \"fleet\"\n[common]\ndebug_allowed = true\n[snp]\nmeasurements = [\n",
+    );
     for i in 0..199u32 {
         fleet_text.push_str(&format!("  \"{:096x}\",\n", u128::from(i) + 1));
     }
-    fleet_text.push_str(&format!("  {{ value = \"{measurement}\", expires = 2099-01-01 }},\n]\n"));
+    fleet_text.push_str(&format!(
+        "  {{ value = \"{measurement}\", expires = 2099-01-01 }},\n]\n"
+    ));
     let fleet = load("fleet.toml", &fleet_text, no_inc).expect("fleet loads");
     assert!(appraise(&fleet, Input::Snp(&verified)).accepted);
 
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("policy");
     g.bench_function("verify_report_cached", |b| {
-        b.iter(|| verify_report(black_box(&report), &collateral, anchors, at, &options, &cache).expect("verifies"))
+        b.iter(|| {
+            verify_report(
+                black_box(&report),
+                &collateral,
+                anchors,
+                at,
+                &options,
+                &cache,
+            )
+            .expect("verifies")
+        })
     });
-    g.bench_function("appraise_pinned", |b| b.iter(|| appraise(black_box(&pinned), Input::Snp(black_box(&verified)))));
-    g.bench_function("appraise_fleet", |b| b.iter(|| appraise(black_box(&fleet), Input::Snp(black_box(&verified)))));
+    g.bench_function("appraise_pinned", |b| {
+        b.iter(|| appraise(black_box(&pinned), Input::Snp(black_box(&verified))))
+    });
+    g.bench_function("appraise_fleet", |b| {
+        b.iter(|| appraise(black_box(&fleet), Input::Snp(black_box(&verified))))
+    });
     g.bench_function("load_pinned", |b| {
-        b.iter(|| load("pinned.toml", black_box(&pinned_text), &mut |_: &str| Err("none".into())).expect("loads"))
+        b.iter(|| {
+            load("pinned.toml", black_box(&pinned_text), &mut |_: &str| {
+                Err("none".into())
+            })
+            .expect("loads")
+        })
     });
     g.finish();
     c.final_summary();
@@ -84,7 +115,9 @@ fn main() {
     let (mut tv, mut ta) = (0u128, 0u128);
     for _ in 0..2_000 {
         let t = Instant::now();
-        black_box(verify_report(&report, &collateral, anchors, at, &options, &cache).expect("verifies"));
+        black_box(
+            verify_report(&report, &collateral, anchors, at, &options, &cache).expect("verifies"),
+        );
         tv += t.elapsed().as_nanos();
         let t = Instant::now();
         black_box(appraise(&pinned, Input::Snp(&verified)));

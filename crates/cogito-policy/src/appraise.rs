@@ -183,12 +183,25 @@ impl Appraiser {
         });
     }
 
-    fn pass_fail(&mut self, rule: &str, claim: TrustClaim, passed: bool, expected: String, actual: String) {
+    fn pass_fail(
+        &mut self,
+        rule: &str,
+        claim: TrustClaim,
+        passed: bool,
+        expected: String,
+        actual: String,
+    ) {
         self.record(rule, claim, passed, expected, actual, false, false, None);
     }
 
     /// An allow-list rule: the claim must equal an unexpired listed value.
-    fn allow<L: HexLen>(&mut self, rule: &str, claim: TrustClaim, list: &Option<RefList<L>>, actual: Option<&[u8]>) {
+    fn allow<L: HexLen>(
+        &mut self,
+        rule: &str,
+        claim: TrustClaim,
+        list: &Option<RefList<L>>,
+        actual: Option<&[u8]>,
+    ) {
         let Some(list) = list else { return };
         // Only the values shown are formatted: a fleet list can be long.
         let shown: Vec<String> = list.0.iter().take(3).map(|v| v.value.to_hex()).collect();
@@ -197,7 +210,16 @@ impl Appraiser {
             n => format!("one of {}, … ({n} values)", shown.join(", ")),
         };
         let Some(actual) = actual else {
-            self.record(rule, claim, false, expected, "(absent)", false, false, Some("the evidence does not carry this claim".into()));
+            self.record(
+                rule,
+                claim,
+                false,
+                expected,
+                "(absent)",
+                false,
+                false,
+                Some("the evidence does not carry this claim".into()),
+            );
             return;
         };
         let actual_hex = hex::encode(actual);
@@ -222,15 +244,39 @@ impl Appraiser {
             }
             (None, Some(v)) => {
                 let when = v.expires.map(|e| e.0.to_string()).unwrap_or_default();
-                self.record(rule, claim, false, expected, actual_hex, false, false, Some(format!("matches a reference value that expired at {when}")));
+                self.record(
+                    rule,
+                    claim,
+                    false,
+                    expected,
+                    actual_hex,
+                    false,
+                    false,
+                    Some(format!("matches a reference value that expired at {when}")),
+                );
             }
             (None, None) => {
-                self.record(rule, claim, false, expected, actual_hex, false, false, Some(format!("not among the {} allowed values", list.0.len())));
+                self.record(
+                    rule,
+                    claim,
+                    false,
+                    expected,
+                    actual_hex,
+                    false,
+                    false,
+                    Some(format!("not among the {} allowed values", list.0.len())),
+                );
             }
         }
     }
 
-    fn min<T: PartialOrd + std::fmt::Display>(&mut self, rule: &str, claim: TrustClaim, min: Option<T>, actual: T) {
+    fn min<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        rule: &str,
+        claim: TrustClaim,
+        min: Option<T>,
+        actual: T,
+    ) {
         if let Some(m) = min {
             let ok = actual >= m;
             self.pass_fail(rule, claim, ok, format!(">= {m}"), actual.to_string());
@@ -240,14 +286,26 @@ impl Appraiser {
     /// A permission bit: `Some(false)` requires it clear.
     fn ceiling(&mut self, rule: &str, claim: TrustClaim, allowed: Option<bool>, set: bool) {
         if allowed == Some(false) {
-            self.pass_fail(rule, claim, !set, "bit clear (not allowed)".into(), if set { "set" } else { "clear" }.into());
+            self.pass_fail(
+                rule,
+                claim,
+                !set,
+                "bit clear (not allowed)".into(),
+                if set { "set" } else { "clear" }.into(),
+            );
         }
     }
 
     /// A requirement bit: `Some(true)` requires it set.
     fn floor(&mut self, rule: &str, claim: TrustClaim, required: Option<bool>, set: bool) {
         if required == Some(true) {
-            self.pass_fail(rule, claim, set, "bit set (required)".into(), if set { "set" } else { "clear" }.into());
+            self.pass_fail(
+                rule,
+                claim,
+                set,
+                "bit set (required)".into(),
+                if set { "set" } else { "clear" }.into(),
+            );
         }
     }
 
@@ -270,8 +328,23 @@ impl Appraiser {
             let Some(want) = want else { continue };
             let rule = format!("snp.{key}.{name}");
             match have {
-                Some(h) => self.pass_fail(&rule, TrustClaim::Hardware, h >= want, format!(">= {want}"), h.to_string()),
-                None => self.record(rule, TrustClaim::Hardware, false, format!(">= {want}"), "(absent)", false, false, Some("only Turin reports an FMC SPL".into())),
+                Some(h) => self.pass_fail(
+                    &rule,
+                    TrustClaim::Hardware,
+                    h >= want,
+                    format!(">= {want}"),
+                    h.to_string(),
+                ),
+                None => self.record(
+                    rule,
+                    TrustClaim::Hardware,
+                    false,
+                    format!(">= {want}"),
+                    "(absent)",
+                    false,
+                    false,
+                    Some("only Turin reports an FMC SPL".into()),
+                ),
             }
         }
     }
@@ -279,14 +352,46 @@ impl Appraiser {
     fn common(&mut self, c: &Common, claims: &Claims) {
         let allowed = c.debug_allowed.unwrap_or(false);
         let rule = "common.debug_allowed";
-        let expected = if allowed { "debug allowed" } else { "not debuggable" };
-        let actual = if claims.debug { "debuggable" } else { "not debuggable" };
+        let expected = if allowed {
+            "debug allowed"
+        } else {
+            "not debuggable"
+        };
+        let actual = if claims.debug {
+            "debuggable"
+        } else {
+            "not debuggable"
+        };
         let passed = allowed || !claims.debug;
         // A debuggable guest's memory is visible to the host.
-        self.record(rule, TrustClaim::RuntimeOpaque, passed, expected, actual, c.debug_allowed.is_none(), claims.debug, None);
-        self.allow("common.launch_measurements", TrustClaim::Executables, &c.launch_measurements, Some(claims.launch_measurement.as_ref()));
-        self.allow("common.init_data", TrustClaim::Configuration, &c.init_data, Some(claims.init_data.as_ref()));
-        self.allow("common.platform_instances", TrustClaim::InstanceIdentity, &c.platform_instances, claims.platform_instance.as_ref().map(|h| h.as_ref()));
+        self.record(
+            rule,
+            TrustClaim::RuntimeOpaque,
+            passed,
+            expected,
+            actual,
+            c.debug_allowed.is_none(),
+            claims.debug,
+            None,
+        );
+        self.allow(
+            "common.launch_measurements",
+            TrustClaim::Executables,
+            &c.launch_measurements,
+            Some(claims.launch_measurement.as_ref()),
+        );
+        self.allow(
+            "common.init_data",
+            TrustClaim::Configuration,
+            &c.init_data,
+            Some(claims.init_data.as_ref()),
+        );
+        self.allow(
+            "common.platform_instances",
+            TrustClaim::InstanceIdentity,
+            &c.platform_instances,
+            claims.platform_instance.as_ref().map(|h| h.as_ref()),
+        );
     }
 }
 
@@ -322,18 +427,31 @@ pub fn appraise(policy: &Policy, input: Input<'_>) -> Appraisal {
         tee.as_str(),
         true,
         false,
-        (!present).then(|| format!("the policy has no [{}] table, so it refuses {} evidence", tee.as_str(), tee.as_str())),
+        (!present).then(|| {
+            format!(
+                "the policy has no [{}] table, so it refuses {} evidence",
+                tee.as_str(),
+                tee.as_str()
+            )
+        }),
     );
     if present {
         // The evidence verified against pinned vendor roots: genuine
         // hardware and a recognized attesting environment, unless a rule
         // below says otherwise.
-        a.vector.raise(TrustClaim::InstanceIdentity, TrustClaim::InstanceIdentity.affirming());
-        a.vector.raise(TrustClaim::Hardware, TrustClaim::Hardware.affirming());
+        a.vector.raise(
+            TrustClaim::InstanceIdentity,
+            TrustClaim::InstanceIdentity.affirming(),
+        );
+        a.vector
+            .raise(TrustClaim::Hardware, TrustClaim::Hardware.affirming());
         a.common(&r.common, claims);
         match input {
             Input::Snp(v) => snp(&mut a, r.snp.as_ref(), v),
-            Input::Tdx { verified, event_log } => tdx(&mut a, r.tdx.as_ref(), verified, event_log),
+            Input::Tdx {
+                verified,
+                event_log,
+            } => tdx(&mut a, r.tdx.as_ref(), verified, event_log),
             Input::Cca(v) => cca(&mut a, r.cca.as_ref(), v),
         }
     }
@@ -355,17 +473,58 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
     let c = &v.platform;
     let rep = &c.report;
     use TrustClaim::*;
-    a.allow("snp.measurements", Executables, &p.measurements, Some(rep.measurement.as_ref()));
-    a.allow("snp.host_data", Configuration, &p.host_data, Some(rep.host_data.as_ref()));
-    a.allow("snp.family_ids", Executables, &p.family_ids, Some(rep.family_id.as_ref()));
-    a.allow("snp.image_ids", Executables, &p.image_ids, Some(rep.image_id.as_ref()));
-    a.allow("snp.id_key_digests", Executables, &p.id_key_digests, Some(rep.id_key_digest.as_ref()));
-    a.allow("snp.author_key_digests", Executables, &p.author_key_digests, Some(rep.author_key_digest.as_ref()));
-    a.min("snp.min_guest_svn", Executables, p.min_guest_svn, rep.guest_svn);
+    a.allow(
+        "snp.measurements",
+        Executables,
+        &p.measurements,
+        Some(rep.measurement.as_ref()),
+    );
+    a.allow(
+        "snp.host_data",
+        Configuration,
+        &p.host_data,
+        Some(rep.host_data.as_ref()),
+    );
+    a.allow(
+        "snp.family_ids",
+        Executables,
+        &p.family_ids,
+        Some(rep.family_id.as_ref()),
+    );
+    a.allow(
+        "snp.image_ids",
+        Executables,
+        &p.image_ids,
+        Some(rep.image_id.as_ref()),
+    );
+    a.allow(
+        "snp.id_key_digests",
+        Executables,
+        &p.id_key_digests,
+        Some(rep.id_key_digest.as_ref()),
+    );
+    a.allow(
+        "snp.author_key_digests",
+        Executables,
+        &p.author_key_digests,
+        Some(rep.author_key_digest.as_ref()),
+    );
+    a.min(
+        "snp.min_guest_svn",
+        Executables,
+        p.min_guest_svn,
+        rep.guest_svn,
+    );
     if let Some(vmpls) = &p.vmpls {
         let ok = vmpls.0.iter().any(|x| x.0 == rep.vmpl);
         let want: Vec<String> = vmpls.0.iter().map(|x| x.0.to_string()).collect();
-        a.pass_fail("snp.vmpls", Configuration, ok, short_list(&want), rep.vmpl.to_string());
+        a.pass_fail(
+            "snp.vmpls",
+            Configuration,
+            ok,
+            short_list(&want),
+            rep.vmpl.to_string(),
+        );
     }
     if let Some(keys) = &p.signing_keys {
         let have = match rep.signing_key {
@@ -374,18 +533,34 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
             SigningKey::None => None,
         };
         let ok = have.is_some_and(|h| keys.0.contains(&h));
-        let want: Vec<String> = keys.0.iter().map(|k| format!("{k:?}").to_lowercase()).collect();
-        a.pass_fail("snp.signing_keys", Hardware, ok, short_list(&want), format!("{:?}", rep.signing_key).to_lowercase());
+        let want: Vec<String> = keys
+            .0
+            .iter()
+            .map(|k| format!("{k:?}").to_lowercase())
+            .collect();
+        a.pass_fail(
+            "snp.signing_keys",
+            Hardware,
+            ok,
+            short_list(&want),
+            format!("{:?}", rep.signing_key).to_lowercase(),
+        );
     }
     if let Some(products) = &p.products {
         let have = c.product.as_str().to_lowercase();
         let ok = products.0.iter().any(|p| {
             matches!(
                 (p, have.as_str()),
-                (ProductName::Milan, "milan") | (ProductName::Genoa, "genoa") | (ProductName::Turin, "turin")
+                (ProductName::Milan, "milan")
+                    | (ProductName::Genoa, "genoa")
+                    | (ProductName::Turin, "turin")
             )
         });
-        let want: Vec<String> = products.0.iter().map(|k| format!("{k:?}").to_lowercase()).collect();
+        let want: Vec<String> = products
+            .0
+            .iter()
+            .map(|k| format!("{k:?}").to_lowercase())
+            .collect();
         a.pass_fail("snp.products", Hardware, ok, short_list(&want), have);
     }
     // Provisional firmware can be rolled back to the committed version
@@ -396,11 +571,18 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
         "snp.allow_provisional_firmware",
         Hardware,
         allowed || !prov,
-        if allowed { "committed or provisional firmware" } else { "committed firmware" },
+        if allowed {
+            "committed or provisional firmware"
+        } else {
+            "committed firmware"
+        },
         if prov {
             format!(
                 "provisional (current TCB {} firmware {}, committed TCB {} firmware {})",
-                rep.current_tcb.raw, rep.current_version, rep.committed_tcb.raw, rep.committed_version
+                rep.current_tcb.raw,
+                rep.current_version,
+                rep.committed_tcb.raw,
+                rep.committed_version
             )
         } else {
             "committed".to_string()
@@ -410,56 +592,181 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
         None,
     );
     for (key, min, have) in [
-        ("snp.min_current_version", p.min_current_version, &rep.current_version),
-        ("snp.min_committed_version", p.min_committed_version, &rep.committed_version),
+        (
+            "snp.min_current_version",
+            p.min_current_version,
+            &rep.current_version,
+        ),
+        (
+            "snp.min_committed_version",
+            p.min_committed_version,
+            &rep.committed_version,
+        ),
     ] {
         if let Some(m) = min {
             match FirmwareVersion::parse(have) {
                 Some(h) => a.pass_fail(key, Hardware, h >= m, format!(">= {m}"), h.to_string()),
-                None => a.record(key, Hardware, false, format!(">= {m}"), have.clone(), false, false, Some("the report's version is not major.minor.build".into())),
+                None => a.record(
+                    key,
+                    Hardware,
+                    false,
+                    format!(">= {m}"),
+                    have.clone(),
+                    false,
+                    false,
+                    Some("the report's version is not major.minor.build".into()),
+                ),
             }
         }
     }
     a.min_tcb("min_reported_tcb", &p.min_reported_tcb, &rep.reported_tcb);
     a.min_tcb("min_launch_tcb", &p.min_launch_tcb, &rep.launch_tcb);
-    a.min_tcb("min_committed_tcb", &p.min_committed_tcb, &rep.committed_tcb);
+    a.min_tcb(
+        "min_committed_tcb",
+        &p.min_committed_tcb,
+        &rep.committed_tcb,
+    );
     a.min_tcb("min_current_tcb", &p.min_current_tcb, &rep.current_tcb);
     if let Some(g) = &p.guest_policy {
         let pol = &rep.policy;
-        a.ceiling("snp.guest_policy.smt_allowed", Configuration, g.smt_allowed, pol.smt_allowed);
-        a.ceiling("snp.guest_policy.migrate_ma_allowed", Configuration, g.migrate_ma_allowed, pol.migrate_ma_allowed);
-        a.ceiling("snp.guest_policy.cxl_allowed", Configuration, g.cxl_allowed, pol.cxl_allowed);
-        a.floor("snp.guest_policy.single_socket_required", Configuration, g.single_socket_required, pol.single_socket_required);
-        a.floor("snp.guest_policy.mem_aes_256_xts_required", Configuration, g.mem_aes_256_xts_required, pol.mem_aes_256_xts_required);
-        a.floor("snp.guest_policy.rapl_disabled_required", Configuration, g.rapl_disabled_required, pol.rapl_disabled_required);
-        a.floor("snp.guest_policy.ciphertext_hiding_required", Configuration, g.ciphertext_hiding_required, pol.ciphertext_hiding_required);
-        a.floor("snp.guest_policy.page_swap_disabled_required", Configuration, g.page_swap_disabled_required, pol.page_swap_disabled);
+        a.ceiling(
+            "snp.guest_policy.smt_allowed",
+            Configuration,
+            g.smt_allowed,
+            pol.smt_allowed,
+        );
+        a.ceiling(
+            "snp.guest_policy.migrate_ma_allowed",
+            Configuration,
+            g.migrate_ma_allowed,
+            pol.migrate_ma_allowed,
+        );
+        a.ceiling(
+            "snp.guest_policy.cxl_allowed",
+            Configuration,
+            g.cxl_allowed,
+            pol.cxl_allowed,
+        );
+        a.floor(
+            "snp.guest_policy.single_socket_required",
+            Configuration,
+            g.single_socket_required,
+            pol.single_socket_required,
+        );
+        a.floor(
+            "snp.guest_policy.mem_aes_256_xts_required",
+            Configuration,
+            g.mem_aes_256_xts_required,
+            pol.mem_aes_256_xts_required,
+        );
+        a.floor(
+            "snp.guest_policy.rapl_disabled_required",
+            Configuration,
+            g.rapl_disabled_required,
+            pol.rapl_disabled_required,
+        );
+        a.floor(
+            "snp.guest_policy.ciphertext_hiding_required",
+            Configuration,
+            g.ciphertext_hiding_required,
+            pol.ciphertext_hiding_required,
+        );
+        a.floor(
+            "snp.guest_policy.page_swap_disabled_required",
+            Configuration,
+            g.page_swap_disabled_required,
+            pol.page_swap_disabled,
+        );
         if let Some((maj, min)) = g.min_abi.as_deref().and_then(parse_abi) {
             let ok = (pol.abi_major, pol.abi_minor) >= (maj, min);
-            a.pass_fail("snp.guest_policy.min_abi", Configuration, ok, format!(">= {maj}.{min}"), format!("{}.{}", pol.abi_major, pol.abi_minor));
+            a.pass_fail(
+                "snp.guest_policy.min_abi",
+                Configuration,
+                ok,
+                format!(">= {maj}.{min}"),
+                format!("{}.{}", pol.abi_major, pol.abi_minor),
+            );
         }
     }
     if let Some(pi) = &p.platform_info {
         let info = &rep.platform_info;
-        a.exact("snp.platform_info.smt_enabled", Hardware, pi.smt_enabled, info.smt_enabled);
-        a.exact("snp.platform_info.tsme_enabled", Hardware, pi.tsme_enabled, info.tsme_enabled);
-        a.exact("snp.platform_info.ecc_enabled", Hardware, pi.ecc_enabled, info.ecc_enabled);
-        a.exact("snp.platform_info.rapl_disabled", Hardware, pi.rapl_disabled, info.rapl_disabled);
-        a.exact("snp.platform_info.ciphertext_hiding_enabled", Hardware, pi.ciphertext_hiding_enabled, info.ciphertext_hiding_enabled);
-        a.exact("snp.platform_info.alias_check_complete", Hardware, pi.alias_check_complete, info.alias_check_complete);
-        a.exact("snp.platform_info.tio_enabled", Hardware, pi.tio_enabled, info.tio_enabled);
+        a.exact(
+            "snp.platform_info.smt_enabled",
+            Hardware,
+            pi.smt_enabled,
+            info.smt_enabled,
+        );
+        a.exact(
+            "snp.platform_info.tsme_enabled",
+            Hardware,
+            pi.tsme_enabled,
+            info.tsme_enabled,
+        );
+        a.exact(
+            "snp.platform_info.ecc_enabled",
+            Hardware,
+            pi.ecc_enabled,
+            info.ecc_enabled,
+        );
+        a.exact(
+            "snp.platform_info.rapl_disabled",
+            Hardware,
+            pi.rapl_disabled,
+            info.rapl_disabled,
+        );
+        a.exact(
+            "snp.platform_info.ciphertext_hiding_enabled",
+            Hardware,
+            pi.ciphertext_hiding_enabled,
+            info.ciphertext_hiding_enabled,
+        );
+        a.exact(
+            "snp.platform_info.alias_check_complete",
+            Hardware,
+            pi.alias_check_complete,
+            info.alias_check_complete,
+        );
+        a.exact(
+            "snp.platform_info.tio_enabled",
+            Hardware,
+            pi.tio_enabled,
+            info.tio_enabled,
+        );
     }
     for (key, mask, have) in [
-        ("snp.required_launch_mitigations", p.required_launch_mitigations, &rep.launch_mit_vector),
-        ("snp.required_current_mitigations", p.required_current_mitigations, &rep.current_mit_vector),
+        (
+            "snp.required_launch_mitigations",
+            p.required_launch_mitigations,
+            &rep.launch_mit_vector,
+        ),
+        (
+            "snp.required_current_mitigations",
+            p.required_current_mitigations,
+            &rep.current_mit_vector,
+        ),
     ] {
         let Some(mask) = mask else { continue };
         let parsed = have
             .as_deref()
             .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok());
         match parsed {
-            Some(v) => a.pass_fail(key, Hardware, v & mask.0 == mask.0, format!("bits {:#x} set", mask.0), format!("{v:#x}")),
-            None => a.record(key, Hardware, false, format!("bits {:#x} set", mask.0), "(absent)", false, false, Some("mitigation vectors exist from report version 5".into())),
+            Some(v) => a.pass_fail(
+                key,
+                Hardware,
+                v & mask.0 == mask.0,
+                format!("bits {:#x} set", mask.0),
+                format!("{v:#x}"),
+            ),
+            None => a.record(
+                key,
+                Hardware,
+                false,
+                format!("bits {:#x} set", mask.0),
+                "(absent)",
+                false,
+                false,
+                Some("mitigation vectors exist from report version 5".into()),
+            ),
         }
     }
 }
@@ -468,11 +775,36 @@ fn attr_rules(a: &mut Appraiser, p: &crate::model::Tdx, c: &TdxClaims) {
     let Some(t) = &p.td_attributes else { return };
     let at = &c.body.td_attributes;
     use TrustClaim::Configuration;
-    a.floor("tdx.td_attributes.sept_ve_disable_required", Configuration, t.sept_ve_disable_required, at.sept_ve_disable);
-    a.ceiling("tdx.td_attributes.migratable_allowed", Configuration, t.migratable_allowed, at.migratable);
-    a.ceiling("tdx.td_attributes.pks_allowed", Configuration, t.pks_allowed, at.pks);
-    a.ceiling("tdx.td_attributes.kl_allowed", Configuration, t.kl_allowed, at.kl);
-    a.ceiling("tdx.td_attributes.perfmon_allowed", Configuration, t.perfmon_allowed, at.perfmon);
+    a.floor(
+        "tdx.td_attributes.sept_ve_disable_required",
+        Configuration,
+        t.sept_ve_disable_required,
+        at.sept_ve_disable,
+    );
+    a.ceiling(
+        "tdx.td_attributes.migratable_allowed",
+        Configuration,
+        t.migratable_allowed,
+        at.migratable,
+    );
+    a.ceiling(
+        "tdx.td_attributes.pks_allowed",
+        Configuration,
+        t.pks_allowed,
+        at.pks,
+    );
+    a.ceiling(
+        "tdx.td_attributes.kl_allowed",
+        Configuration,
+        t.kl_allowed,
+        at.kl,
+    );
+    a.ceiling(
+        "tdx.td_attributes.perfmon_allowed",
+        Configuration,
+        t.perfmon_allowed,
+        at.perfmon,
+    );
 }
 
 fn event_text(e: &Event) -> Option<&str> {
@@ -490,10 +822,16 @@ const EV_EFI_BOOT_SERVICES_APPLICATION: u32 = 0x8000_0003;
 /// RTMR2 EV_IPL events that measure a file's contents: the event data
 /// names the file and the digest is of its contents, so the data itself is
 /// not what was hashed.
-fn ipl_content_events<'a>(log: &'a EventLog, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
-    log.events
-        .iter()
-        .filter(move |e| e.rtmr == Some(2) && e.event_type == EV_IPL && !e.data_measured && event_text(e) == Some(name))
+fn ipl_content_events<'a>(
+    log: &'a EventLog,
+    name: &'a str,
+) -> impl Iterator<Item = &'a Event> + 'a {
+    log.events.iter().filter(move |e| {
+        e.rtmr == Some(2)
+            && e.event_type == EV_IPL
+            && !e.data_measured
+            && event_text(e) == Some(name)
+    })
 }
 
 /// The file arguments of GRUB's last `grub_cmd: <command> …` (`linux`,
@@ -507,7 +845,9 @@ fn grub_args<'a>(log: &'a EventLog, commands: &[&str]) -> Vec<&'a str> {
         .find_map(|e| {
             let cmd = event_text(e)?.strip_prefix("grub_cmd: ")?;
             let (name, rest) = cmd.split_once(' ')?;
-            commands.contains(&name).then(|| rest.split_whitespace().collect())
+            commands
+                .contains(&name)
+                .then(|| rest.split_whitespace().collect())
         })
         .unwrap_or_default()
 }
@@ -545,13 +885,20 @@ fn initrd_events(log: &EventLog) -> Vec<&Event> {
         return uki;
     }
     let paths = grub_args(log, &["initrd", "initrdefi", "initrd16"]);
-    let grub: Vec<&Event> = paths.iter().flat_map(|p| ipl_content_events(log, p)).collect();
+    let grub: Vec<&Event> = paths
+        .iter()
+        .flat_map(|p| ipl_content_events(log, p))
+        .collect();
     if !grub.is_empty() {
         return grub;
     }
     log.events
         .iter()
-        .filter(|e| e.rtmr == Some(2) && e.event_type == EV_EVENT_TAG && event_text(e) == Some("Linux initrd"))
+        .filter(|e| {
+            e.rtmr == Some(2)
+                && e.event_type == EV_EVENT_TAG
+                && event_text(e) == Some("Linux initrd")
+        })
         .collect()
 }
 
@@ -560,7 +907,9 @@ fn initrd_events(log: &EventLog) -> Vec<&Event> {
 /// `.cmdline` section (digest only), OVMF/TDVF's
 /// `LOADED_IMAGE::LoadOptions` tagged event (digest only).
 fn cmdline_events(log: &EventLog) -> Vec<(&Event, Option<&str>)> {
-    let uki: Vec<(&Event, Option<&str>)> = ipl_content_events(log, ".cmdline").map(|e| (e, None)).collect();
+    let uki: Vec<(&Event, Option<&str>)> = ipl_content_events(log, ".cmdline")
+        .map(|e| (e, None))
+        .collect();
     if !uki.is_empty() {
         return uki;
     }
@@ -609,7 +958,16 @@ pub(crate) fn cmdline_digests(log: &EventLog) -> Vec<[u8; 48]> {
 fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option<&EventLog>) {
     use TrustClaim::Executables;
     let Some(log) = log else {
-        a.record("tdx.event_log", Executables, false, "an event log that replays to RTMR0–3", "(no event log supplied)", false, false, Some("pass the CC event log (--event-log)".into()));
+        a.record(
+            "tdx.event_log",
+            Executables,
+            false,
+            "an event log that replays to RTMR0–3",
+            "(no event log supplied)",
+            false,
+            false,
+            Some("pass the CC event log (--event-log)".into()),
+        );
         return;
     };
     let replayed = log.replay();
@@ -625,7 +983,11 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
         Executables,
         ok,
         "the log replays to the quote's RTMR0–3",
-        if ok { format!("{} events reproduce RTMR0–3", log.events.len()) } else { format!("{} differ", mismatched.join(", ")) },
+        if ok {
+            format!("{} events reproduce RTMR0–3", log.events.len())
+        } else {
+            format!("{} differ", mismatched.join(", "))
+        },
         false,
         false,
         None,
@@ -641,7 +1003,12 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
         }
         for e in evs {
             let d = e.sha384();
-            a.allow("tdx.event_log.kernel", Executables, &p.kernel, d.as_ref().map(|d| d.as_slice()));
+            a.allow(
+                "tdx.event_log.kernel",
+                Executables,
+                &p.kernel,
+                d.as_ref().map(|d| d.as_slice()),
+            );
         }
     }
     if p.initrd.is_some() {
@@ -651,23 +1018,47 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
         }
         for e in evs {
             let d = e.sha384();
-            a.allow("tdx.event_log.initrd", Executables, &p.initrd, d.as_ref().map(|d| d.as_slice()));
+            a.allow(
+                "tdx.event_log.initrd",
+                Executables,
+                &p.initrd,
+                d.as_ref().map(|d| d.as_slice()),
+            );
         }
     }
     let evs = cmdline_events(log);
     if p.cmdline_digests.is_some() {
         if evs.is_empty() {
-            a.allow("tdx.event_log.cmdline_digests", Executables, &p.cmdline_digests, None);
+            a.allow(
+                "tdx.event_log.cmdline_digests",
+                Executables,
+                &p.cmdline_digests,
+                None,
+            );
         }
         for (e, _) in &evs {
             let d = e.sha384();
-            a.allow("tdx.event_log.cmdline_digests", Executables, &p.cmdline_digests, d.as_ref().map(|d| d.as_slice()));
+            a.allow(
+                "tdx.event_log.cmdline_digests",
+                Executables,
+                &p.cmdline_digests,
+                d.as_ref().map(|d| d.as_slice()),
+            );
         }
     }
     if let Some(lines) = &p.cmdline {
         let expected = short_list(&lines.0.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>());
         if evs.is_empty() {
-            a.record("tdx.event_log.cmdline", Executables, false, expected.clone(), "(no command-line event)", false, false, None);
+            a.record(
+                "tdx.event_log.cmdline",
+                Executables,
+                false,
+                expected.clone(),
+                "(no command-line event)",
+                false,
+                false,
+                None,
+            );
         }
         for (_, text) in &evs {
             match text {
@@ -690,80 +1081,197 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
     }
 }
 
-fn tdx(a: &mut Appraiser, p: Option<&crate::model::Tdx>, v: &Verified<TdxClaims>, log: Option<&EventLog>) {
+fn tdx(
+    a: &mut Appraiser,
+    p: Option<&crate::model::Tdx>,
+    v: &Verified<TdxClaims>,
+    log: Option<&EventLog>,
+) {
     let Some(p) = p else { return };
     let c = &v.platform;
     let b = &c.body;
     use TrustClaim::*;
     a.allow("tdx.mrtd", Executables, &p.mrtd, Some(b.mrtd.as_ref()));
-    for (i, (key, list)) in [("tdx.rtmr0", &p.rtmr0), ("tdx.rtmr1", &p.rtmr1), ("tdx.rtmr2", &p.rtmr2), ("tdx.rtmr3", &p.rtmr3)]
-        .into_iter()
-        .enumerate()
+    for (i, (key, list)) in [
+        ("tdx.rtmr0", &p.rtmr0),
+        ("tdx.rtmr1", &p.rtmr1),
+        ("tdx.rtmr2", &p.rtmr2),
+        ("tdx.rtmr3", &p.rtmr3),
+    ]
+    .into_iter()
+    .enumerate()
     {
         a.allow(key, Executables, list, b.rtmr.get(i).map(|h| h.as_ref()));
     }
-    a.allow("tdx.mrconfigid", Configuration, &p.mrconfigid, Some(b.mrconfigid.as_ref()));
-    a.allow("tdx.mrowner", Configuration, &p.mrowner, Some(b.mrowner.as_ref()));
-    a.allow("tdx.mrownerconfig", Configuration, &p.mrownerconfig, Some(b.mrownerconfig.as_ref()));
+    a.allow(
+        "tdx.mrconfigid",
+        Configuration,
+        &p.mrconfigid,
+        Some(b.mrconfigid.as_ref()),
+    );
+    a.allow(
+        "tdx.mrowner",
+        Configuration,
+        &p.mrowner,
+        Some(b.mrowner.as_ref()),
+    );
+    a.allow(
+        "tdx.mrownerconfig",
+        Configuration,
+        &p.mrownerconfig,
+        Some(b.mrownerconfig.as_ref()),
+    );
     a.allow("tdx.mrseam", Hardware, &p.mrseam, Some(b.mrseam.as_ref()));
-    a.allow("tdx.mrsignerseam", Hardware, &p.mrsignerseam, Some(b.mrsignerseam.as_ref()));
-    a.allow("tdx.mrservicetd", Configuration, &p.mrservicetd, b.mrservicetd.as_ref().map(|h| h.as_ref()));
+    a.allow(
+        "tdx.mrsignerseam",
+        Hardware,
+        &p.mrsignerseam,
+        Some(b.mrsignerseam.as_ref()),
+    );
+    a.allow(
+        "tdx.mrservicetd",
+        Configuration,
+        &p.mrservicetd,
+        b.mrservicetd.as_ref().map(|h| h.as_ref()),
+    );
     a.allow("tdx.xfam", Configuration, &p.xfam, Some(b.xfam.as_ref()));
     attr_rules(a, p, c);
     if let Some(min) = &p.min_tee_tcb_svn {
         let have = b.tee_tcb_svn.as_ref();
         let ok = have.len() == min.0.len() && have.iter().zip(min.0.iter()).all(|(h, m)| h >= m);
-        a.pass_fail("tdx.min_tee_tcb_svn", Hardware, ok, format!(">= {} (each byte)", min.to_hex()), hex::encode(have));
+        a.pass_fail(
+            "tdx.min_tee_tcb_svn",
+            Hardware,
+            ok,
+            format!(">= {} (each byte)", min.to_hex()),
+            hex::encode(have),
+        );
     }
     // TCB status: Intel's converged status, UpToDate only by default.
-    let status = c.tcb.as_ref().map_or(TcbStatus::NotEvaluated, |t| t.evaluation.status);
+    let status = c
+        .tcb
+        .as_ref()
+        .map_or(TcbStatus::NotEvaluated, |t| t.evaluation.status);
     let allowed: Vec<TcbStatus> = p
         .tcb_statuses
         .as_ref()
-        .map_or(vec![TcbStatus::UpToDate], |l| l.0.iter().map(|s| s.0).collect());
+        .map_or(vec![TcbStatus::UpToDate], |l| {
+            l.0.iter().map(|s| s.0).collect()
+        });
     let ok = allowed.contains(&status);
     let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_string()).collect();
     let mut note = None;
     if let Some(t) = &c.tcb {
         if !t.evaluation.advisory_ids.is_empty() {
-            note = Some(format!("advisories: {}", t.evaluation.advisory_ids.join(", ")));
+            note = Some(format!(
+                "advisories: {}",
+                t.evaluation.advisory_ids.join(", ")
+            ));
         }
     } else {
         note = Some("the TCB was not evaluated (no collateral)".into());
     }
-    a.record("tdx.tcb_statuses", Hardware, ok, short_list(&names), status.as_str(), p.tcb_statuses.is_none(), status != TcbStatus::UpToDate, note);
+    a.record(
+        "tdx.tcb_statuses",
+        Hardware,
+        ok,
+        short_list(&names),
+        status.as_str(),
+        p.tcb_statuses.is_none(),
+        status != TcbStatus::UpToDate,
+        note,
+    );
     if let Some(refused) = &p.refused_advisories {
         match &c.tcb {
             Some(t) => {
-                let hit: Vec<&String> = t.evaluation.advisory_ids.iter().filter(|id| refused.0.contains(id)).collect();
-                let actual = if t.evaluation.advisory_ids.is_empty() { "(none)".to_string() } else { t.evaluation.advisory_ids.join(", ") };
-                a.record("tdx.refused_advisories", Hardware, hit.is_empty(), format!("none of {}", refused.0.join(", ")), actual, false, false, None);
+                let hit: Vec<&String> = t
+                    .evaluation
+                    .advisory_ids
+                    .iter()
+                    .filter(|id| refused.0.contains(id))
+                    .collect();
+                let actual = if t.evaluation.advisory_ids.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    t.evaluation.advisory_ids.join(", ")
+                };
+                a.record(
+                    "tdx.refused_advisories",
+                    Hardware,
+                    hit.is_empty(),
+                    format!("none of {}", refused.0.join(", ")),
+                    actual,
+                    false,
+                    false,
+                    None,
+                );
             }
-            None => a.record("tdx.refused_advisories", Hardware, false, format!("none of {}", refused.0.join(", ")), "(TCB not evaluated)", false, false, None),
+            None => a.record(
+                "tdx.refused_advisories",
+                Hardware,
+                false,
+                format!("none of {}", refused.0.join(", ")),
+                "(TCB not evaluated)",
+                false,
+                false,
+                None,
+            ),
         }
     }
     if let Some(min) = p.min_tcb_evaluation_data_number {
         match &c.tcb {
-            Some(t) => a.min("tdx.min_tcb_evaluation_data_number", Hardware, Some(min), t.tcb_evaluation_data_number),
-            None => a.record("tdx.min_tcb_evaluation_data_number", Hardware, false, format!(">= {min}"), "(TCB not evaluated)", false, false, None),
+            Some(t) => a.min(
+                "tdx.min_tcb_evaluation_data_number",
+                Hardware,
+                Some(min),
+                t.tcb_evaluation_data_number,
+            ),
+            None => a.record(
+                "tdx.min_tcb_evaluation_data_number",
+                Hardware,
+                false,
+                format!(">= {min}"),
+                "(TCB not evaluated)",
+                false,
+                false,
+                None,
+            ),
         }
     }
     if let Some(max) = p.max_collateral_age {
         match &c.tcb {
             Some(t) => {
-                let age = a.now.unix().saturating_sub(t.collateral_validity.not_before.unix());
+                let age = a
+                    .now
+                    .unix()
+                    .saturating_sub(t.collateral_validity.not_before.unix());
                 a.record(
                     "tdx.max_collateral_age",
                     Hardware,
                     age <= max.seconds,
                     format!("<= {max}"),
-                    crate::values::Duration { seconds: age.max(0) }.to_string(),
+                    crate::values::Duration {
+                        seconds: age.max(0),
+                    }
+                    .to_string(),
                     false,
                     false,
-                    Some(format!("newest collateral issued {}", t.collateral_validity.not_before)),
+                    Some(format!(
+                        "newest collateral issued {}",
+                        t.collateral_validity.not_before
+                    )),
                 );
             }
-            None => a.record("tdx.max_collateral_age", Hardware, false, format!("<= {max}"), "(TCB not evaluated)", false, false, None),
+            None => a.record(
+                "tdx.max_collateral_age",
+                Hardware,
+                false,
+                format!("<= {max}"),
+                "(TCB not evaluated)",
+                false,
+                false,
+                None,
+            ),
         }
     }
     if let Some(ev) = &p.event_log {
@@ -771,11 +1279,21 @@ fn tdx(a: &mut Appraiser, p: Option<&crate::model::Tdx>, v: &Verified<TdxClaims>
     }
 }
 
-fn sw_component_matches(p: &SwComponentPolicy, c: &cogito_cca::SwComponent, now: VerificationTime) -> bool {
+fn sw_component_matches(
+    p: &SwComponentPolicy,
+    c: &cogito_cca::SwComponent,
+    now: VerificationTime,
+) -> bool {
     p.measurement.0 == c.measurement_value.as_ref()
-        && p.component_type.as_ref().is_none_or(|t| Some(t) == c.component_type.as_ref())
-        && p.signer_id.as_ref().is_none_or(|s| s.0 == c.signer_id.as_ref())
-        && p.version.as_ref().is_none_or(|v| Some(v) == c.version.as_ref())
+        && p.component_type
+            .as_ref()
+            .is_none_or(|t| Some(t) == c.component_type.as_ref())
+        && p.signer_id
+            .as_ref()
+            .is_none_or(|s| s.0 == c.signer_id.as_ref())
+        && p.version
+            .as_ref()
+            .is_none_or(|v| Some(v) == c.version.as_ref())
         && p.expires.is_none_or(|e| e.0 > now)
 }
 
@@ -783,14 +1301,34 @@ fn cca(a: &mut Appraiser, p: Option<&crate::model::Cca>, v: &Verified<CcaClaims>
     let Some(p) = p else { return };
     let c = &v.platform;
     use TrustClaim::*;
-    a.allow("cca.rim", Executables, &p.rim, Some(c.realm.initial_measurement.as_ref()));
-    for (i, (key, list)) in [("cca.rem0", &p.rem0), ("cca.rem1", &p.rem1), ("cca.rem2", &p.rem2), ("cca.rem3", &p.rem3)]
-        .into_iter()
-        .enumerate()
+    a.allow(
+        "cca.rim",
+        Executables,
+        &p.rim,
+        Some(c.realm.initial_measurement.as_ref()),
+    );
+    for (i, (key, list)) in [
+        ("cca.rem0", &p.rem0),
+        ("cca.rem1", &p.rem1),
+        ("cca.rem2", &p.rem2),
+        ("cca.rem3", &p.rem3),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        a.allow(key, Executables, list, c.realm.extensible_measurements.get(i).map(|h| h.as_ref()));
+        a.allow(
+            key,
+            Executables,
+            list,
+            c.realm.extensible_measurements.get(i).map(|h| h.as_ref()),
+        );
     }
-    a.allow("cca.personalization_values", Configuration, &p.personalization_values, Some(c.realm.personalization_value.as_ref()));
+    a.allow(
+        "cca.personalization_values",
+        Configuration,
+        &p.personalization_values,
+        Some(c.realm.personalization_value.as_ref()),
+    );
     let state = c.platform.lifecycle.state.as_str();
     let allowed: Vec<String> = p
         .lifecycles
@@ -815,7 +1353,11 @@ fn cca(a: &mut Appraiser, p: Option<&crate::model::Cca>, v: &Verified<CcaClaims>
         "cca.allow_test_keys",
         InstanceIdentity,
         allowed || test_key.is_none(),
-        if allowed { "any trusted platform key" } else { "a platform key that is not a published test key" },
+        if allowed {
+            "any trusted platform key"
+        } else {
+            "a platform key that is not a published test key"
+        },
         match test_key {
             Some(t) => format!("published test key ({t})"),
             None => "not a known test key".to_string(),
@@ -824,14 +1366,27 @@ fn cca(a: &mut Appraiser, p: Option<&crate::model::Cca>, v: &Verified<CcaClaims>
         test_key.is_some(),
         None,
     );
-    a.allow("cca.implementation_ids", Hardware, &p.implementation_ids, Some(c.platform.implementation_id.as_ref()));
-    a.allow("cca.platform_configs", Configuration, &p.platform_configs, Some(c.platform.config.as_ref()));
+    a.allow(
+        "cca.implementation_ids",
+        Hardware,
+        &p.implementation_ids,
+        Some(c.platform.implementation_id.as_ref()),
+    );
+    a.allow(
+        "cca.platform_configs",
+        Configuration,
+        &p.platform_configs,
+        Some(c.platform.config.as_ref()),
+    );
     if let Some(list) = &p.sw_components {
         let now = a.now;
         let expected = format!("each component one of the {} listed", list.0.len());
         for (i, comp) in c.platform.sw_components.iter().enumerate() {
             let ok = list.0.iter().any(|p| sw_component_matches(p, comp, now));
-            let name = comp.component_type.clone().unwrap_or_else(|| format!("#{i}"));
+            let name = comp
+                .component_type
+                .clone()
+                .unwrap_or_else(|| format!("#{i}"));
             a.pass_fail(
                 "cca.sw_components",
                 Hardware,
@@ -841,7 +1396,16 @@ fn cca(a: &mut Appraiser, p: Option<&crate::model::Cca>, v: &Verified<CcaClaims>
             );
         }
         if c.platform.sw_components.is_empty() {
-            a.record("cca.sw_components", Hardware, false, expected, "(the token lists no components)", false, false, None);
+            a.record(
+                "cca.sw_components",
+                Hardware,
+                false,
+                expected,
+                "(the token lists no components)",
+                false,
+                false,
+                None,
+            );
         }
     }
 }

@@ -166,7 +166,10 @@ mod tests {
         // A later affirming rule never lowers a warning.
         v.raise(TrustClaim::Hardware, TrustClaim::Hardware.affirming());
         assert_eq!(v.get(TrustClaim::Hardware), 32);
-        v.raise(TrustClaim::InstanceIdentity, TrustClaim::InstanceIdentity.contraindicated());
+        v.raise(
+            TrustClaim::InstanceIdentity,
+            TrustClaim::InstanceIdentity.contraindicated(),
+        );
         assert_eq!(v.status(), EarStatus::Contraindicated);
         let json = serde_json::to_value(v).unwrap();
         assert_eq!(json["instance-identity"], 97);

@@ -90,15 +90,26 @@ pub fn policy_from_evidence(input: Input<'_>, name: &str, source: &str, made_at:
          `cogito policy test FILE EVIDENCE`."
     ));
     o.table("policy", "What this policy is.");
-    o.kv("name", toml_str(name), "A short identifier, shown in verdicts and the EAR policy id.");
-    o.kv("description", toml_str(&format!("Pinned from {source}")), "What it is for.");
+    o.kv(
+        "name",
+        toml_str(name),
+        "A short identifier, shown in verdicts and the EAR policy id.",
+    );
+    o.kv(
+        "description",
+        toml_str(&format!("Pinned from {source}")),
+        "What it is for.",
+    );
 
     let claims = match input {
         Input::Snp(v) => &v.claims,
         Input::Tdx { verified, .. } => &verified.claims,
         Input::Cca(v) => &v.claims,
     };
-    o.table("common", "Rules over the normalized claims, for every platform.");
+    o.table(
+        "common",
+        "Rules over the normalized claims, for every platform.",
+    );
     if claims.debug {
         o.kv(
             "debug_allowed",
@@ -106,12 +117,19 @@ pub fn policy_from_evidence(input: Input<'_>, name: &str, source: &str, made_at:
             "WARNING: the reference guest is debuggable, so its memory is not\nconfidential. Set this to false for production.",
         );
     } else {
-        o.kv("debug_allowed", false, "A debuggable guest's memory is visible to the host: refuse it.");
+        o.kv(
+            "debug_allowed",
+            false,
+            "A debuggable guest's memory is visible to the host: refuse it.",
+        );
     }
 
     match input {
         Input::Snp(v) => snp(&mut o, &v.platform),
-        Input::Tdx { verified, event_log } => tdx(&mut o, &verified.platform, event_log),
+        Input::Tdx {
+            verified,
+            event_log,
+        } => tdx(&mut o, &verified.platform, event_log),
         Input::Cca(v) => cca(&mut o, &v.platform),
     }
     o.0
@@ -123,83 +141,205 @@ fn is_zero(h: &cogito_core::hexser::Hex) -> bool {
 
 fn snp(o: &mut Out, c: &cogito_snp::SnpClaims) {
     let r = &c.report;
-    o.table("snp", &format!("AMD SEV-SNP. The reference report: version {}, {}, signed by its {}.", r.version, c.product.as_str(), format!("{:?}", r.signing_key).to_uppercase()));
+    o.table(
+        "snp",
+        &format!(
+            "AMD SEV-SNP. The reference report: version {}, {}, signed by its {}.",
+            r.version,
+            c.product.as_str(),
+            format!("{:?}", r.signing_key).to_uppercase()
+        ),
+    );
     o.list("measurements", &r.measurement.to_hex(), "MEASUREMENT: the launch digest of the initial guest memory and VMSAs.\nCompute it for a new image with `cogito measure snp … --format policy`.");
-    o.list("host_data", &r.host_data.to_hex(), "HOST_DATA: 32 bytes the host supplied at launch (often a config digest).");
+    o.list(
+        "host_data",
+        &r.host_data.to_hex(),
+        "HOST_DATA: 32 bytes the host supplied at launch (often a config digest).",
+    );
     if !is_zero(&r.family_id) {
-        o.list("family_ids", &r.family_id.to_hex(), "FAMILY_ID from the ID block.");
+        o.list(
+            "family_ids",
+            &r.family_id.to_hex(),
+            "FAMILY_ID from the ID block.",
+        );
     }
     if !is_zero(&r.image_id) {
-        o.list("image_ids", &r.image_id.to_hex(), "IMAGE_ID from the ID block.");
+        o.list(
+            "image_ids",
+            &r.image_id.to_hex(),
+            "IMAGE_ID from the ID block.",
+        );
     }
     if !is_zero(&r.id_key_digest) {
-        o.list("id_key_digests", &r.id_key_digest.to_hex(), "ID_KEY_DIGEST: the key that signed the ID block.");
+        o.list(
+            "id_key_digests",
+            &r.id_key_digest.to_hex(),
+            "ID_KEY_DIGEST: the key that signed the ID block.",
+        );
     }
     if r.author_key_en && !is_zero(&r.author_key_digest) {
-        o.list("author_key_digests", &r.author_key_digest.to_hex(), "AUTHOR_KEY_DIGEST: the key that signed the ID key.");
+        o.list(
+            "author_key_digests",
+            &r.author_key_digest.to_hex(),
+            "AUTHOR_KEY_DIGEST: the key that signed the ID key.",
+        );
     }
-    o.kv("min_guest_svn", r.guest_svn, "Minimum GUEST_SVN (from the ID block).");
-    o.kv("vmpls", format!("[{}]", r.vmpl), "The VMPL the report was requested from (0 is the most privileged).");
+    o.kv(
+        "min_guest_svn",
+        r.guest_svn,
+        "Minimum GUEST_SVN (from the ID block).",
+    );
+    o.kv(
+        "vmpls",
+        format!("[{}]", r.vmpl),
+        "The VMPL the report was requested from (0 is the most privileged).",
+    );
     let key = match r.signing_key {
         SigningKey::Vlek => "vlek",
         _ => "vcek",
     };
-    o.kv("signing_keys", format!("[\"{key}\"]"), "VCEK (per chip, from AMD) or VLEK (per cloud provider).");
-    o.kv("products", format!("[\"{}\"]", c.product.as_str().to_lowercase()), "The AMD product line.");
+    o.kv(
+        "signing_keys",
+        format!("[\"{key}\"]"),
+        "VCEK (per chip, from AMD) or VLEK (per cloud provider).",
+    );
+    o.kv(
+        "products",
+        format!("[\"{}\"]", c.product.as_str().to_lowercase()),
+        "The AMD product line.",
+    );
     o.kv(
         "allow_provisional_firmware",
         c.provisional_firmware,
         "Provisional firmware can be rolled back to the committed version.",
     );
-    o.kv("min_current_version", toml_str(&r.current_version), "Minimum running SNP firmware version.");
-    o.kv("min_committed_version", toml_str(&r.committed_version), "Minimum committed SNP firmware version.");
+    o.kv(
+        "min_current_version",
+        toml_str(&r.current_version),
+        "Minimum running SNP firmware version.",
+    );
+    o.kv(
+        "min_committed_version",
+        toml_str(&r.committed_version),
+        "Minimum committed SNP firmware version.",
+    );
     if let Some(v) = &r.launch_mit_vector {
-        o.kv("required_launch_mitigations", toml_str(v), "LAUNCH_MIT_VECTOR bits that must be set (report version 5+).");
+        o.kv(
+            "required_launch_mitigations",
+            toml_str(v),
+            "LAUNCH_MIT_VECTOR bits that must be set (report version 5+).",
+        );
     }
     if let Some(v) = &r.current_mit_vector {
-        o.kv("required_current_mitigations", toml_str(v), "CURRENT_MIT_VECTOR bits that must be set (report version 5+).");
+        o.kv(
+            "required_current_mitigations",
+            toml_str(v),
+            "CURRENT_MIT_VECTOR bits that must be set (report version 5+).",
+        );
     }
-    min_tcb(o, "snp.min_reported_tcb", "REPORTED_TCB (the TCB the VCEK is derived from)", &r.reported_tcb);
-    min_tcb(o, "snp.min_launch_tcb", "LAUNCH_TCB (the TCB when the guest launched)", &r.launch_tcb);
+    min_tcb(
+        o,
+        "snp.min_reported_tcb",
+        "REPORTED_TCB (the TCB the VCEK is derived from)",
+        &r.reported_tcb,
+    );
+    min_tcb(
+        o,
+        "snp.min_launch_tcb",
+        "LAUNCH_TCB (the TCB when the guest launched)",
+        &r.launch_tcb,
+    );
     let p = &r.policy;
     o.table("snp.guest_policy", &format!("The guest POLICY the reference guest launched with ({}).\n*_allowed = false requires the guest to forbid it; *_required = true\nrequires the guest to demand it.", p.raw));
     let ceiling = |o: &mut Out, k: &str, set: bool, what: &str| {
         if set {
-            o.comment(&format!("{k} = false  # the reference guest allows {what}; uncomment to forbid"));
+            o.comment(&format!(
+                "{k} = false  # the reference guest allows {what}; uncomment to forbid"
+            ));
         } else {
             o.kv(k, false, &format!("The guest must forbid {what}."));
         }
     };
     ceiling(o, "smt_allowed", p.smt_allowed, "SMT");
-    ceiling(o, "migrate_ma_allowed", p.migrate_ma_allowed, "a migration agent");
+    ceiling(
+        o,
+        "migrate_ma_allowed",
+        p.migrate_ma_allowed,
+        "a migration agent",
+    );
     ceiling(o, "cxl_allowed", p.cxl_allowed, "CXL memory");
     let floor = |o: &mut Out, k: &str, set: bool, what: &str| {
         if set {
             o.kv(k, true, &format!("The guest must require {what}."));
         } else {
-            o.comment(&format!("{k} = true  # the reference guest does not require {what}"));
+            o.comment(&format!(
+                "{k} = true  # the reference guest does not require {what}"
+            ));
         }
     };
-    floor(o, "single_socket_required", p.single_socket_required, "a single socket");
-    floor(o, "mem_aes_256_xts_required", p.mem_aes_256_xts_required, "AES-256-XTS memory encryption");
-    floor(o, "rapl_disabled_required", p.rapl_disabled_required, "RAPL disabled");
-    floor(o, "ciphertext_hiding_required", p.ciphertext_hiding_required, "ciphertext hiding");
-    floor(o, "page_swap_disabled_required", p.page_swap_disabled, "page swap disabled");
-    o.kv("min_abi", toml_str(&format!("{}.{}", p.abi_major, p.abi_minor)), "Minimum ABI version the guest requires.");
+    floor(
+        o,
+        "single_socket_required",
+        p.single_socket_required,
+        "a single socket",
+    );
+    floor(
+        o,
+        "mem_aes_256_xts_required",
+        p.mem_aes_256_xts_required,
+        "AES-256-XTS memory encryption",
+    );
+    floor(
+        o,
+        "rapl_disabled_required",
+        p.rapl_disabled_required,
+        "RAPL disabled",
+    );
+    floor(
+        o,
+        "ciphertext_hiding_required",
+        p.ciphertext_hiding_required,
+        "ciphertext hiding",
+    );
+    floor(
+        o,
+        "page_swap_disabled_required",
+        p.page_swap_disabled,
+        "page swap disabled",
+    );
+    o.kv(
+        "min_abi",
+        toml_str(&format!("{}.{}", p.abi_major, p.abi_minor)),
+        "Minimum ABI version the guest requires.",
+    );
     let i = &r.platform_info;
     o.table("snp.platform_info", &format!("PLATFORM_INFO of the reference host ({}); each must equal.\nDelete lines that may differ between your hosts.", i.raw));
     o.kv("smt_enabled", i.smt_enabled, "SMT enabled on the host.");
     o.kv("tsme_enabled", i.tsme_enabled, "Transparent SME enabled.");
     o.kv("ecc_enabled", i.ecc_enabled, "ECC memory.");
     o.kv("rapl_disabled", i.rapl_disabled, "RAPL disabled.");
-    o.kv("ciphertext_hiding_enabled", i.ciphertext_hiding_enabled, "Ciphertext hiding enabled.");
-    o.kv("alias_check_complete", i.alias_check_complete, "Memory alias check completed.");
+    o.kv(
+        "ciphertext_hiding_enabled",
+        i.ciphertext_hiding_enabled,
+        "Ciphertext hiding enabled.",
+    );
+    o.kv(
+        "alias_check_complete",
+        i.alias_check_complete,
+        "Memory alias check completed.",
+    );
     o.kv("tio_enabled", i.tio_enabled, "SEV-TIO enabled.");
 }
 
 fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
     let b = &c.body;
-    o.table("tdx", &format!("Intel TDX. The reference quote: version {}, TD body type {}.", c.quote_version, b.body_type));
+    o.table(
+        "tdx",
+        &format!(
+            "Intel TDX. The reference quote: version {}, TD body type {}.",
+            c.quote_version, b.body_type
+        ),
+    );
     o.list("mrtd", &b.mrtd.to_hex(), "MRTD: the TD's initial contents (TDVF image).\nCompute it with `cogito measure tdx … --format policy`.");
     for (i, r) in b.rtmr.iter().enumerate() {
         let what = match i {
@@ -208,31 +348,85 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
             2 => "the kernel command line and initrd (and GRUB commands)",
             _ => "whatever the guest extends at runtime",
         };
-        o.list(&format!("rtmr{i}"), &r.to_hex(), &format!("RTMR{i}: {what}."));
+        o.list(
+            &format!("rtmr{i}"),
+            &r.to_hex(),
+            &format!("RTMR{i}: {what}."),
+        );
     }
-    o.list("mrconfigid", &b.mrconfigid.to_hex(), "MRCONFIGID: software-defined configuration, set by the host at launch.");
-    o.list("mrowner", &b.mrowner.to_hex(), "MROWNER: the TD owner's identity.");
-    o.list("mrownerconfig", &b.mrownerconfig.to_hex(), "MROWNERCONFIG: owner-defined configuration.");
-    o.list("mrseam", &b.mrseam.to_hex(), "MRSEAM: the TDX module build. Add new builds as Intel releases them.");
-    o.list("mrsignerseam", &b.mrsignerseam.to_hex(), "MRSIGNERSEAM: the TDX module signer (zero for Intel).");
+    o.list(
+        "mrconfigid",
+        &b.mrconfigid.to_hex(),
+        "MRCONFIGID: software-defined configuration, set by the host at launch.",
+    );
+    o.list(
+        "mrowner",
+        &b.mrowner.to_hex(),
+        "MROWNER: the TD owner's identity.",
+    );
+    o.list(
+        "mrownerconfig",
+        &b.mrownerconfig.to_hex(),
+        "MROWNERCONFIG: owner-defined configuration.",
+    );
+    o.list(
+        "mrseam",
+        &b.mrseam.to_hex(),
+        "MRSEAM: the TDX module build. Add new builds as Intel releases them.",
+    );
+    o.list(
+        "mrsignerseam",
+        &b.mrsignerseam.to_hex(),
+        "MRSIGNERSEAM: the TDX module signer (zero for Intel).",
+    );
     if let Some(s) = &b.mrservicetd {
-        o.list("mrservicetd", &s.to_hex(), "MRSERVICETD (TD 1.5): service TDs bound to this TD.");
+        o.list(
+            "mrservicetd",
+            &s.to_hex(),
+            "MRSERVICETD (TD 1.5): service TDs bound to this TD.",
+        );
     }
-    o.list("xfam", &b.xfam.to_hex(), "XFAM: the extended CPU features the TD may use.");
-    o.kv("min_tee_tcb_svn", format!("\"{}\"", b.tee_tcb_svn.to_hex()), "Minimum TEE_TCB_SVN, byte by byte (TDX module and SEAM loader SVNs).");
-    let status = c.tcb.as_ref().map_or(TcbStatus::NotEvaluated, |t| t.evaluation.status);
+    o.list(
+        "xfam",
+        &b.xfam.to_hex(),
+        "XFAM: the extended CPU features the TD may use.",
+    );
+    o.kv(
+        "min_tee_tcb_svn",
+        format!("\"{}\"", b.tee_tcb_svn.to_hex()),
+        "Minimum TEE_TCB_SVN, byte by byte (TDX module and SEAM loader SVNs).",
+    );
+    let status = c
+        .tcb
+        .as_ref()
+        .map_or(TcbStatus::NotEvaluated, |t| t.evaluation.status);
     if status == TcbStatus::NotEvaluated {
         o.kv("tcb_statuses", "[\"NotEvaluated\"]", "WARNING: the reference quote was verified without collateral, so its\nTCB status is unknown. Use [\"UpToDate\"] in production.");
     } else {
-        o.kv("tcb_statuses", format!("[\"{}\"]", status.as_str()), "Allowed TCB statuses (Intel's converged status).");
+        o.kv(
+            "tcb_statuses",
+            format!("[\"{}\"]", status.as_str()),
+            "Allowed TCB statuses (Intel's converged status).",
+        );
     }
     if let Some(t) = &c.tcb {
-        o.kv("min_tcb_evaluation_data_number", t.tcb_evaluation_data_number, "Minimum TCB evaluation data number: refuses collateral older than the reference's.");
+        o.kv(
+            "min_tcb_evaluation_data_number",
+            t.tcb_evaluation_data_number,
+            "Minimum TCB evaluation data number: refuses collateral older than the reference's.",
+        );
     }
     let a = &b.td_attributes;
-    o.table("tdx.td_attributes", &format!("TDATTRIBUTES of the reference TD ({}).", a.raw));
+    o.table(
+        "tdx.td_attributes",
+        &format!("TDATTRIBUTES of the reference TD ({}).", a.raw),
+    );
     if a.sept_ve_disable {
-        o.kv("sept_ve_disable_required", true, "SEPT #VE must be disabled (protects against a host-induced #VE).");
+        o.kv(
+            "sept_ve_disable_required",
+            true,
+            "SEPT #VE must be disabled (protects against a host-induced #VE).",
+        );
     }
     for (k, set, what) in [
         ("migratable_allowed", a.migratable, "migration"),
@@ -245,9 +439,18 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
         }
     }
     if let Some(log) = log {
-        o.table("tdx.event_log", "The CC event log must replay to RTMR0–3, and these events must match.");
+        o.table(
+            "tdx.event_log",
+            "The CC event log must replay to RTMR0–3, and these events must match.",
+        );
         let list = |ds: Vec<[u8; 48]>| {
-            format!("[{}]", ds.iter().map(|d| format!("\"{}\"", hex::encode(d))).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                ds.iter()
+                    .map(|d| format!("\"{}\"", hex::encode(d)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         let k = crate::appraise::kernel_digests(log);
         if !k.is_empty() {
@@ -259,7 +462,11 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
         }
         let c = crate::appraise::cmdline_digests(log);
         if !c.is_empty() {
-            o.kv("cmdline_digests", list(c), "SHA-384 of the command-line event(s).");
+            o.kv(
+                "cmdline_digests",
+                list(c),
+                "SHA-384 of the command-line event(s).",
+            );
         }
     }
 }
@@ -267,13 +474,35 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
 fn cca(o: &mut Out, c: &cogito_cca::CcaClaims) {
     let r = &c.realm;
     let p = &c.platform;
-    o.table("cca", &format!("Arm CCA. The reference token: envelope tag {}, platform profile {}.", c.envelope_tag, p.profile));
-    o.list("rim", &r.initial_measurement.to_hex(), "RIM: the realm initial measurement.");
+    o.table(
+        "cca",
+        &format!(
+            "Arm CCA. The reference token: envelope tag {}, platform profile {}.",
+            c.envelope_tag, p.profile
+        ),
+    );
+    o.list(
+        "rim",
+        &r.initial_measurement.to_hex(),
+        "RIM: the realm initial measurement.",
+    );
     for (i, m) in r.extensible_measurements.iter().enumerate() {
-        o.list(&format!("rem{i}"), &m.to_hex(), &format!("REM{i}: extended by the realm at runtime."));
+        o.list(
+            &format!("rem{i}"),
+            &m.to_hex(),
+            &format!("REM{i}: extended by the realm at runtime."),
+        );
     }
-    o.list("personalization_values", &r.personalization_value.to_hex(), "The realm personalization value (set at realm creation).");
-    o.kv("lifecycles", format!("[\"{}\"]", p.lifecycle.state.as_str()), "Allowed platform lifecycle states (secured is the production state).");
+    o.list(
+        "personalization_values",
+        &r.personalization_value.to_hex(),
+        "The realm personalization value (set at realm creation).",
+    );
+    o.kv(
+        "lifecycles",
+        format!("[\"{}\"]", p.lifecycle.state.as_str()),
+        "Allowed platform lifecycle states (secured is the production state).",
+    );
     if let Some(t) = c.cpak.as_ref().and_then(|k| k.test_key) {
         o.kv(
             "allow_test_keys",
@@ -281,9 +510,17 @@ fn cca(o: &mut Out, c: &cogito_cca::CcaClaims) {
             &format!("WARNING: the reference token is signed with a published test key\n({t}); anyone can sign such tokens. Set false for production."),
         );
     }
-    o.list("implementation_ids", &p.implementation_id.to_hex(), "The platform implementation id.");
+    o.list(
+        "implementation_ids",
+        &p.implementation_id.to_hex(),
+        "The platform implementation id.",
+    );
     if !p.config.as_ref().is_empty() {
-        o.list("platform_configs", &p.config.to_hex(), "The platform configuration.");
+        o.list(
+            "platform_configs",
+            &p.config.to_hex(),
+            "The platform configuration.",
+        );
     }
     for comp in &p.sw_components {
         o.blank();
@@ -292,7 +529,10 @@ fn cca(o: &mut Out, c: &cogito_cca::CcaClaims) {
         if let Some(t) = &comp.component_type {
             o.line(&format!("type = {}", toml_str(t)));
         }
-        o.line(&format!("measurement = \"{}\"", comp.measurement_value.to_hex()));
+        o.line(&format!(
+            "measurement = \"{}\"",
+            comp.measurement_value.to_hex()
+        ));
         if !comp.signer_id.as_ref().is_empty() {
             o.line(&format!("signer_id = \"{}\"", comp.signer_id.to_hex()));
         }

@@ -134,7 +134,13 @@ fn locate(text: &str, table: &str, key: &str) -> Option<usize> {
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if let Some(h) = line.strip_prefix('[') {
-            current = h.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string();
+            current = h
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if key.is_empty() && current == table {
                 return Some(i + 1);
             }
@@ -189,7 +195,8 @@ fn merge<L: HexLen>(
 }
 
 fn intersects<A: HexLen, B: HexLen>(a: &RefList<A>, b: &RefList<B>) -> bool {
-    a.0.iter().any(|x| b.0.iter().any(|y| x.value.0 == y.value.0))
+    a.0.iter()
+        .any(|x| b.0.iter().any(|y| x.value.0 == y.value.0))
 }
 
 /// Loads a policy from its text. `read_include` returns the text of an
@@ -208,7 +215,12 @@ pub fn load(
     hasher.update(text.as_bytes());
 
     if rules.policy.name.trim().is_empty() {
-        return Err(cx.err("policy", "name", "policy.name is empty".into(), "name the policy, e.g. name = \"web-prod\""));
+        return Err(cx.err(
+            "policy",
+            "name",
+            "policy.name is empty".into(),
+            "name the policy, e.g. name = \"web-prod\"",
+        ));
     }
     if rules.snp.is_none() && rules.tdx.is_none() && rules.cca.is_none() {
         return Err(cx.err(
@@ -222,7 +234,12 @@ pub fn load(
     // Included reference values.
     for inc in rules.policy.include.clone() {
         let inc_text = read_include(&inc).map_err(|e| {
-            cx.err("policy", "include", format!("include {inc:?}: {e}"), "paths are relative to the policy file")
+            cx.err(
+                "policy",
+                "include",
+                format!("include {inc:?}: {e}"),
+                "paths are relative to the policy file",
+            )
         })?;
         hasher.update((inc.len() as u64).to_be_bytes());
         hasher.update(inc.as_bytes());
@@ -290,11 +307,18 @@ pub fn load(
             merge(&mut p.rem1, r.rem1, &inc, &rf);
             merge(&mut p.rem2, r.rem2, &inc, &rf);
             merge(&mut p.rem3, r.rem3, &inc, &rf);
-            merge(&mut p.personalization_values, r.personalization_values, &inc, &rf);
+            merge(
+                &mut p.personalization_values,
+                r.personalization_values,
+                &inc,
+                &rf,
+            );
             merge(&mut p.implementation_ids, r.implementation_ids, &inc, &rf);
             merge(&mut p.platform_configs, r.platform_configs, &inc, &rf);
             if let Some(comps) = r.sw_components {
-                let into = p.sw_components.get_or_insert_with(|| crate::values::NonEmpty(Vec::new()));
+                let into = p
+                    .sw_components
+                    .get_or_insert_with(|| crate::values::NonEmpty(Vec::new()));
                 for mut c in comps.0 {
                     if c.expires.is_none() {
                         c.expires = rf.expires;
@@ -329,9 +353,30 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
     // list must share a value, or every guest of that platform is refused.
     if let Some(common) = &r.common.launch_measurements {
         let pairs: [(&str, &str, Option<bool>); 3] = [
-            ("snp", "measurements", r.snp.as_ref().and_then(|s| s.measurements.as_ref()).map(|l| intersects(common, l))),
-            ("tdx", "mrtd", r.tdx.as_ref().and_then(|s| s.mrtd.as_ref()).map(|l| intersects(common, l))),
-            ("cca", "rim", r.cca.as_ref().and_then(|s| s.rim.as_ref()).map(|l| intersects(common, l))),
+            (
+                "snp",
+                "measurements",
+                r.snp
+                    .as_ref()
+                    .and_then(|s| s.measurements.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
+            (
+                "tdx",
+                "mrtd",
+                r.tdx
+                    .as_ref()
+                    .and_then(|s| s.mrtd.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
+            (
+                "cca",
+                "rim",
+                r.cca
+                    .as_ref()
+                    .and_then(|s| s.rim.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
         ];
         for (table, key, meets) in pairs {
             if meets == Some(false) {
@@ -346,9 +391,30 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
     }
     if let Some(common) = &r.common.init_data {
         let pairs: [(&str, &str, Option<bool>); 3] = [
-            ("snp", "host_data", r.snp.as_ref().and_then(|s| s.host_data.as_ref()).map(|l| intersects(common, l))),
-            ("tdx", "mrconfigid", r.tdx.as_ref().and_then(|s| s.mrconfigid.as_ref()).map(|l| intersects(common, l))),
-            ("cca", "personalization_values", r.cca.as_ref().and_then(|s| s.personalization_values.as_ref()).map(|l| intersects(common, l))),
+            (
+                "snp",
+                "host_data",
+                r.snp
+                    .as_ref()
+                    .and_then(|s| s.host_data.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
+            (
+                "tdx",
+                "mrconfigid",
+                r.tdx
+                    .as_ref()
+                    .and_then(|s| s.mrconfigid.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
+            (
+                "cca",
+                "personalization_values",
+                r.cca
+                    .as_ref()
+                    .and_then(|s| s.personalization_values.as_ref())
+                    .map(|l| intersects(common, l)),
+            ),
         ];
         for (table, key, meets) in pairs {
             if meets == Some(false) {
@@ -399,7 +465,11 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
 
     if let Some(tdx) = &r.tdx {
         if let Some(ev) = &tdx.event_log {
-            if ev.cmdline.as_ref().is_some_and(|c| c.0.iter().any(|s| s.is_empty())) {
+            if ev
+                .cmdline
+                .as_ref()
+                .is_some_and(|c| c.0.iter().any(|s| s.is_empty()))
+            {
                 return Err(cx.err(
                     "tdx.event_log",
                     "cmdline",
@@ -462,30 +532,43 @@ impl Policy {
     /// `horizon_seconds` of it.
     pub fn expiry_notices(&self, now: VerificationTime, horizon_seconds: i64) -> Vec<ExpiryNotice> {
         let mut out = Vec::new();
-        let mut visit = |rule: &str, values: Vec<(&[u8], Option<crate::values::Expiry>, Option<&String>)>| {
-            for (v, e, src) in values {
-                if let Some(e) = e {
-                    if e.0.unix() <= now.unix().saturating_add(horizon_seconds) {
-                        out.push(ExpiryNotice {
-                            rule: rule.to_string(),
-                            value: hex::encode(v),
-                            expires: e.0,
-                            expired: e.0 <= now,
-                            source: src.cloned().unwrap_or_else(|| self.file.clone()),
-                        });
+        let mut visit =
+            |rule: &str, values: Vec<(&[u8], Option<crate::values::Expiry>, Option<&String>)>| {
+                for (v, e, src) in values {
+                    if let Some(e) = e {
+                        if e.0.unix() <= now.unix().saturating_add(horizon_seconds) {
+                            out.push(ExpiryNotice {
+                                rule: rule.to_string(),
+                                value: hex::encode(v),
+                                expires: e.0,
+                                expired: e.0 <= now,
+                                source: src.cloned().unwrap_or_else(|| self.file.clone()),
+                            });
+                        }
                     }
                 }
-            }
-        };
-        fn items<L: HexLen>(l: &Option<RefList<L>>) -> Vec<(&[u8], Option<crate::values::Expiry>, Option<&String>)> {
+            };
+        fn items<L: HexLen>(
+            l: &Option<RefList<L>>,
+        ) -> Vec<(&[u8], Option<crate::values::Expiry>, Option<&String>)> {
             l.as_ref()
-                .map(|l| l.0.iter().map(|v: &RefValue<L>| (v.value.0.as_slice(), v.expires, v.source.as_ref())).collect())
+                .map(|l| {
+                    l.0.iter()
+                        .map(|v: &RefValue<L>| (v.value.0.as_slice(), v.expires, v.source.as_ref()))
+                        .collect()
+                })
                 .unwrap_or_default()
         }
         let r = &self.rules;
-        visit("common.launch_measurements", items(&r.common.launch_measurements));
+        visit(
+            "common.launch_measurements",
+            items(&r.common.launch_measurements),
+        );
         visit("common.init_data", items(&r.common.init_data));
-        visit("common.platform_instances", items(&r.common.platform_instances));
+        visit(
+            "common.platform_instances",
+            items(&r.common.platform_instances),
+        );
         if let Some(s) = &r.snp {
             visit("snp.measurements", items(&s.measurements));
             visit("snp.host_data", items(&s.host_data));
@@ -527,7 +610,10 @@ impl Policy {
             ] {
                 visit(k, items(l));
             }
-            visit("cca.personalization_values", items(&c.personalization_values));
+            visit(
+                "cca.personalization_values",
+                items(&c.personalization_values),
+            );
             visit("cca.implementation_ids", items(&c.implementation_ids));
             visit("cca.platform_configs", items(&c.platform_configs));
             if let Some(comps) = &c.sw_components {

@@ -41,7 +41,11 @@ hex_len!(L32, [32], "32 bytes");
 hex_len!(L16, [16], "16 bytes");
 hex_len!(L8, [8], "8 bytes");
 hex_len!(L64, [64], "64 bytes");
-hex_len!(LDigest, [32, 48, 64], "32, 48 or 64 bytes (a SHA-256/384/512 digest)");
+hex_len!(
+    LDigest,
+    [32, 48, 64],
+    "32, 48 or 64 bytes (a SHA-256/384/512 digest)"
+);
 /// Byte length marker: any length from 1 to 1024 bytes (identifiers and
 /// configuration blobs whose size the platform does not fix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +131,9 @@ impl Expiry {
         };
         VerificationTime::parse_rfc3339(&full)
             .map(Expiry)
-            .map_err(|_| format!("expiry {s:?}: expected a date (2027-01-31) or an RFC 3339 date-time"))
+            .map_err(|_| {
+                format!("expiry {s:?}: expected a date (2027-01-31) or an RFC 3339 date-time")
+            })
     }
 }
 
@@ -322,7 +328,11 @@ impl Duration {
     /// Parses `<n><unit>` with unit `d`, `h`, `m` or `s`.
     pub fn parse(s: &str) -> Result<Duration, String> {
         let t = s.trim();
-        let hint = || format!("duration {s:?}: expected a positive number and a unit, e.g. 30d, 12h, 90m, 3600s");
+        let hint = || {
+            format!(
+                "duration {s:?}: expected a positive number and a unit, e.g. 30d, 12h, 90m, 3600s"
+            )
+        };
         let (num, unit) = t.split_at(t.len().saturating_sub(1));
         if !num.chars().all(|c| c.is_ascii_digit()) || num.is_empty() {
             return Err(hint());
@@ -336,7 +346,9 @@ impl Duration {
             _ => return Err(hint()),
         };
         if n <= 0 {
-            return Err(format!("duration {s:?}: must be positive (zero would refuse all collateral)"));
+            return Err(format!(
+                "duration {s:?}: must be positive (zero would refuse all collateral)"
+            ));
         }
         n.checked_mul(mul)
             .map(|seconds| Duration { seconds })
@@ -374,13 +386,18 @@ impl<'de> Deserialize<'de> for Mask {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let t = s.trim();
-        let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+        let t = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
         if t.is_empty() || t.len() > 16 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(de::Error::custom(format!("{s:?}: expected a 64-bit hex mask such as \"0x3\"")));
+            return Err(de::Error::custom(format!(
+                "{s:?}: expected a 64-bit hex mask such as \"0x3\""
+            )));
         }
-        u64::from_str_radix(t, 16)
-            .map(Mask)
-            .map_err(|_| de::Error::custom(format!("{s:?}: expected a 64-bit hex mask such as \"0x3\"")))
+        u64::from_str_radix(t, 16).map(Mask).map_err(|_| {
+            de::Error::custom(format!("{s:?}: expected a 64-bit hex mask such as \"0x3\""))
+        })
     }
 }
 
@@ -413,7 +430,9 @@ impl<'de> Deserialize<'de> for FirmwareVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         FirmwareVersion::parse(&s).ok_or_else(|| {
-            de::Error::custom(format!("{s:?}: expected a firmware version such as \"1.55\" or \"1.55.21\""))
+            de::Error::custom(format!(
+                "{s:?}: expected a firmware version such as \"1.55\" or \"1.55.21\""
+            ))
         })
     }
 }
@@ -431,7 +450,9 @@ mod tests {
         assert!(parse_hex::<L48>("xyz").unwrap_err().contains("not hex"));
         assert!(parse_hex::<LDigest>(&"00".repeat(32)).is_ok());
         assert!(parse_hex::<LDigest>(&"00".repeat(33)).is_err());
-        assert!(parse_hex::<L8>("abc").unwrap_err().contains("odd number of hex digits (3)"));
+        assert!(parse_hex::<L8>("abc")
+            .unwrap_err()
+            .contains("odd number of hex digits (3)"));
     }
 
     #[test]

@@ -34,16 +34,26 @@ fn unknown_key_names_line_and_suggests_the_right_one() {
     let e = err("[policy]\nname = \"x\"\n[snp]\nmeasurement = []\n");
     assert_eq!(e.line, Some(4), "{e}");
     assert!(e.message.contains("unknown field `measurement`"), "{e}");
-    assert_eq!(e.hint.as_deref(), Some("did you mean `measurements`?"), "{e}");
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("did you mean `measurements`?"),
+        "{e}"
+    );
     assert!(e.to_string().starts_with("p.toml:4:"), "{e}");
 }
 
 #[test]
 fn wrong_hex_length_names_the_line_and_both_lengths() {
-    let text = format!("[policy]\nname = \"x\"\n\n[tdx]\nmrtd = [\n  \"{M48}\",\n  \"{}\",\n]\n", &M48[..94]);
+    let text = format!(
+        "[policy]\nname = \"x\"\n\n[tdx]\nmrtd = [\n  \"{M48}\",\n  \"{}\",\n]\n",
+        &M48[..94]
+    );
     let e = err(&text);
     assert_eq!(e.line, Some(7), "{e}");
-    assert!(e.message.contains("47 bytes") && e.message.contains("48 bytes"), "{e}");
+    assert!(
+        e.message.contains("47 bytes") && e.message.contains("48 bytes"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -56,8 +66,14 @@ fn not_hex_is_refused() {
 #[test]
 fn empty_and_duplicate_lists_are_refused() {
     let e = err("[policy]\nname = \"x\"\n[snp]\nmeasurements = []\n");
-    assert!(e.message.contains("empty list would refuse every guest"), "{e}");
-    let e = err(&format!("[policy]\nname = \"x\"\n[snp]\nmeasurements = [\"{M48}\", \"{}\"]\n", M48.to_uppercase()));
+    assert!(
+        e.message.contains("empty list would refuse every guest"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "[policy]\nname = \"x\"\n[snp]\nmeasurements = [\"{M48}\", \"{}\"]\n",
+        M48.to_uppercase()
+    ));
     assert!(e.message.contains("listed twice"), "{e}");
 }
 
@@ -67,18 +83,45 @@ fn impossible_values_are_refused() {
         ("[snp]\nvmpls = [4]\n", "VMPL 4 does not exist"),
         ("[snp]\nmin_guest_svn = -1\n", ""),
         ("[snp.min_reported_tcb]\nsnp = 256\n", ""),
-        ("[tdx]\ntcb_statuses = [\"Revoked\"]\n", "Revoked can never be allowed"),
-        ("[tdx]\ntcb_statuses = [\"Committed\"]\n", "SEV-SNP firmware state"),
-        ("[tdx]\ntcb_statuses = [\"uptodate\"]\n", "unknown TCB status"),
+        (
+            "[tdx]\ntcb_statuses = [\"Revoked\"]\n",
+            "Revoked can never be allowed",
+        ),
+        (
+            "[tdx]\ntcb_statuses = [\"Committed\"]\n",
+            "SEV-SNP firmware state",
+        ),
+        (
+            "[tdx]\ntcb_statuses = [\"uptodate\"]\n",
+            "unknown TCB status",
+        ),
         ("[tdx]\nmax_collateral_age = \"0d\"\n", "must be positive"),
-        ("[tdx]\nmax_collateral_age = \"30 days\"\n", "expected a positive number and a unit"),
+        (
+            "[tdx]\nmax_collateral_age = \"30 days\"\n",
+            "expected a positive number and a unit",
+        ),
         ("[snp]\nmin_current_version = \"1\"\n", "firmware version"),
-        ("[snp]\nsigning_keys = [\"vcek\", \"ask\"]\n", "unknown variant"),
+        (
+            "[snp]\nsigning_keys = [\"vcek\", \"ask\"]\n",
+            "unknown variant",
+        ),
         ("[snp.guest_policy]\nmin_abi = \"one\"\n", "not MAJOR.MINOR"),
-        ("[cca]\nlifecycles = [\"production\"]\n", "unknown lifecycle state"),
-        ("[snp]\nmeasurements = [{ value = \"00\", expires = 2027-01-01 }]\n", "expected 48 bytes"),
-        (&format!("[snp]\nmeasurements = [{{ value = \"{M48}\", expire = 2027-01-01 }}]\n"), "unknown key `expire`"),
-        (&format!("[snp]\nmeasurements = [{{ value = \"{M48}\", expires = \"soon\" }}]\n"), "expiry"),
+        (
+            "[cca]\nlifecycles = [\"production\"]\n",
+            "unknown lifecycle state",
+        ),
+        (
+            "[snp]\nmeasurements = [{ value = \"00\", expires = 2027-01-01 }]\n",
+            "expected 48 bytes",
+        ),
+        (
+            &format!("[snp]\nmeasurements = [{{ value = \"{M48}\", expire = 2027-01-01 }}]\n"),
+            "unknown key `expire`",
+        ),
+        (
+            &format!("[snp]\nmeasurements = [{{ value = \"{M48}\", expires = \"soon\" }}]\n"),
+            "expiry",
+        ),
     ] {
         let e = err(&format!("[policy]\nname = \"x\"\n{text}"));
         assert!(e.message.contains(needle), "{text}: {e}");
@@ -105,11 +148,15 @@ fn contradictions_are_refused_with_the_line() {
     assert!(e.message.contains("no value in common"), "{e}");
     assert_eq!(e.line, Some(6), "{e}");
 
-    let e = err("[policy]\nname = \"x\"\n[snp]\nproducts = [\"milan\"]\n[snp.min_reported_tcb]\nfmc = 1\n");
+    let e = err(
+        "[policy]\nname = \"x\"\n[snp]\nproducts = [\"milan\"]\n[snp.min_reported_tcb]\nfmc = 1\n",
+    );
     assert!(e.message.contains("only Turin"), "{e}");
     assert_eq!(e.line, Some(6), "{e}");
 
-    let e = err("[policy]\nname = \"x\"\n[cca]\nlifecycles = [\"secured\", \"non_cca_platform_debug\"]\n");
+    let e = err(
+        "[policy]\nname = \"x\"\n[cca]\nlifecycles = [\"secured\", \"non_cca_platform_debug\"]\n",
+    );
     assert!(e.message.contains("debug state"), "{e}");
     // …and consistent once debug is allowed.
     load_str("[policy]\nname = \"x\"\n[common]\ndebug_allowed = true\n[cca]\nlifecycles = [\"secured\", \"non_cca_platform_debug\"]\n").unwrap();
@@ -126,12 +173,26 @@ fn includes_merge_with_source_and_default_expiry() {
     })
     .unwrap();
     assert_eq!(asked, ["ref.toml"]);
-    let list = &p.rules.snp.as_ref().unwrap().measurements.as_ref().unwrap().0;
+    let list = &p
+        .rules
+        .snp
+        .as_ref()
+        .unwrap()
+        .measurements
+        .as_ref()
+        .unwrap()
+        .0;
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].source.as_deref(), Some("ref.toml"));
     assert_eq!(list[0].note.as_deref(), Some("build 42"));
-    assert_eq!(list[0].expires.unwrap().0.to_rfc3339(), "2027-01-01T00:00:00Z");
-    assert_eq!(list[1].expires.unwrap().0.to_rfc3339(), "2030-01-01T00:00:00Z");
+    assert_eq!(
+        list[0].expires.unwrap().0.to_rfc3339(),
+        "2027-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        list[1].expires.unwrap().0.to_rfc3339(),
+        "2030-01-01T00:00:00Z"
+    );
 
     // The digest covers the included text: changing it changes the digest.
     let p2 = load("p.toml", text, &mut |_: &str| Ok(inc.replace("42", "43"))).unwrap();
@@ -147,10 +208,16 @@ fn includes_merge_with_source_and_default_expiry() {
 #[test]
 fn include_errors_name_the_included_file() {
     let text = "[policy]\nname = \"x\"\ninclude = [\"ref.toml\"]\n[snp]\n";
-    let e = load("p.toml", text, &mut |_: &str| Ok("[tdx]\nmrtd = [\"00\"]\n".into())).unwrap_err();
+    let e = load("p.toml", text, &mut |_: &str| {
+        Ok("[tdx]\nmrtd = [\"00\"]\n".into())
+    })
+    .unwrap_err();
     assert_eq!(e.file, "ref.toml");
     assert_eq!(e.line, Some(2), "{e}");
-    let e = load("p.toml", text, &mut |_: &str| Ok(format!("\n[tdx]\nmrtd = [\"{M48}\"]\n"))).unwrap_err();
+    let e = load("p.toml", text, &mut |_: &str| {
+        Ok(format!("\n[tdx]\nmrtd = [\"{M48}\"]\n"))
+    })
+    .unwrap_err();
     assert_eq!(e.file, "ref.toml");
     assert!(e.message.contains("has no [tdx] table"), "{e}");
     assert_eq!(e.line, Some(2), "{e}");
@@ -159,7 +226,10 @@ fn include_errors_name_the_included_file() {
     assert!(e.message.contains("include \"ref.toml\""), "{e}");
     assert_eq!(e.line, Some(3), "{e}");
     // Reference-value files hold values only.
-    let e = load("p.toml", text, &mut |_: &str| Ok("[snp]\nmin_guest_svn = 1\n".into())).unwrap_err();
+    let e = load("p.toml", text, &mut |_: &str| {
+        Ok("[snp]\nmin_guest_svn = 1\n".into())
+    })
+    .unwrap_err();
     assert!(e.message.contains("unknown field `min_guest_svn`"), "{e}");
 }
 
