@@ -116,6 +116,18 @@ pub enum MeasureError {
         /// Its size.
         size: u32,
     },
+    /// The metadata asks for more pages than any real firmware does (a
+    /// sanity limit, [`crate::MAX_METADATA_PAGES`], so that a hostile image
+    /// cannot make the calculation run for hours).
+    #[error("firmware image: {what} declares {pages} pages, more than the limit of {limit}")]
+    TooManyPages {
+        /// Which metadata.
+        what: &'static str,
+        /// Pages declared.
+        pages: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A kernel was given, but the firmware has no SNP_KERNEL_HASHES section.
     #[error("a kernel was given but the firmware's SEV metadata has no SNP_KERNEL_HASHES section (not built for measured direct boot)")]
     KernelHashesUnsupported,
@@ -181,6 +193,7 @@ impl CogitoError for MeasureError {
             Self::MetadataSectionsOutOfRange { .. } => "measure.firmware.metadata_sections",
             Self::UnknownSevSectionType { .. } => "measure.firmware.sev_section_type",
             Self::SevSectionSize { .. } => "measure.firmware.sev_section_size",
+            Self::TooManyPages { .. } => "measure.firmware.too_many_pages",
             Self::KernelHashesUnsupported => "measure.snp.kernel_hashes_unsupported",
             Self::HashesTableCrossesPage { .. } => "measure.firmware.hashes_table_offset",
             Self::KernelHashesSectionSize { .. } => "measure.firmware.kernel_hashes_size",

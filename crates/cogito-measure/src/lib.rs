@@ -20,11 +20,18 @@
 
 mod error;
 pub mod ovmf;
+pub mod pe;
 pub mod snp;
 pub mod tdx;
 
 pub use error::MeasureError;
 pub use snp::{snp_launch_digest, snp_ovmf_hash, KernelHashesInput, SnpInput, VmmType};
+
+/// The most 4 KiB pages the firmware metadata (SEV sections, or TDVF
+/// sections added without PAGE.AUG) may declare in all: 256 MiB. Real OVMF
+/// and TDVF builds declare well under 1 MiB; the limit bounds the work a
+/// hostile image can cause.
+pub const MAX_METADATA_PAGES: u64 = 1 << 16;
 
 /// A SHA-384 digest: the size of every measurement register here.
 pub type Digest48 = [u8; 48];

@@ -201,6 +201,17 @@ pub fn tdvf_sections(image: &[u8]) -> Result<Vec<TdvfSection>, MeasureError> {
             attributes,
         });
     }
+    let pages = out
+        .iter()
+        .filter(|s| s.attributes & ATTR_PAGE_AUG == 0)
+        .fold(0u64, |n, s| n.saturating_add(s.memory_data_size / PAGE));
+    if pages > crate::MAX_METADATA_PAGES {
+        return Err(MeasureError::TooManyPages {
+            what: META,
+            pages,
+            limit: crate::MAX_METADATA_PAGES,
+        });
+    }
     Ok(out)
 }
 
@@ -246,6 +257,10 @@ pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
         } else {
             None
         };
+        if !add && contents.is_none() {
+            // PAGE.AUG memory without MR.EXTEND: nothing at build time.
+            continue;
+        }
         let page_add = |h: &mut Sha384, p: u64| {
             if add {
                 h.update(op_block(b"MEM.PAGE.ADD", s.memory_address + p * PAGE));
@@ -282,4 +297,196 @@ pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
         }
     }
     Ok(h.finalize().into())
+}
+
+/// One event extended into an RTMR: what it is and its SHA-384 digest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RtmrEvent {
+    /// A short description (the TCG event type and what it measures).
+    pub description: &'static str,
+    /// The digest extended.
+    #[serde(with = "hex_digest")]
+    pub digest: Digest48,
+}
+
+mod hex_digest {
+    pub fn serialize<S: serde::Serializer>(d: &[u8; 48], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(d))
+    }
+}
+
+/// Replays events into a register that starts at zero:
+/// `RTMR := SHA-384(RTMR ‖ digest)` (TDG.MR.RTMR.EXTEND).
+pub fn replay(events: &[RtmrEvent]) -> Digest48 {
+    events.iter().fold([0u8; 48], |r, e| {
+        let mut h = Sha384::new();
+        h.update(r);
+        h.update(e.digest);
+        h.finalize().into()
+    })
+}
+
+fn sha384(data: &[u8]) -> Digest48 {
+    Sha384::digest(data).into()
+}
+
+/// The RTMR1 events of a TDVF direct boot of `kernel_as_loaded`, in order:
+///
+/// 1. EV_EFI_BOOT_SERVICES_APPLICATION: the Authenticode SHA-384 of the
+///    kernel image OVMF loads (for QEMU `-kernel`, the image *after* QEMU's
+///    setup-header patches: see [`qemu_patch_kernel`]);
+/// 2. EV_EFI_ACTION "Calling EFI Application from Boot Option" (ReadyToBoot);
+/// 3. EV_SEPARATOR 0x00000000 (PCR 4 → RTMR1);
+/// 4. EV_EFI_ACTION "Exit Boot Services Invocation";
+/// 5. EV_EFI_ACTION "Exit Boot Services Returned with Success".
+///
+/// This is the sequence edk2's TDVF emits for `-kernel` boot (PCR 2–6 map
+/// to RTMR1, TDVF Design Guide "TD Measurement"), as the event logs of real
+/// TDs show and as Phala's dstack-mr models it. A boot through a boot
+/// loader (shim, GRUB, systemd-boot) measures other things and is not
+/// covered.
+pub fn rtmr1_direct_boot(kernel_as_loaded: &[u8]) -> Result<Vec<RtmrEvent>, MeasureError> {
+    Ok(vec![
+        RtmrEvent {
+            description: "EV_EFI_BOOT_SERVICES_APPLICATION: kernel Authenticode SHA-384",
+            digest: crate::pe::authenticode_sha384(kernel_as_loaded)?,
+        },
+        RtmrEvent {
+            description: "EV_EFI_ACTION: Calling EFI Application from Boot Option",
+            digest: sha384(b"Calling EFI Application from Boot Option"),
+        },
+        RtmrEvent {
+            description: "EV_SEPARATOR: 00000000",
+            digest: sha384(&[0, 0, 0, 0]),
+        },
+        RtmrEvent {
+            description: "EV_EFI_ACTION: Exit Boot Services Invocation",
+            digest: sha384(b"Exit Boot Services Invocation"),
+        },
+        RtmrEvent {
+            description: "EV_EFI_ACTION: Exit Boot Services Returned with Success",
+            digest: sha384(b"Exit Boot Services Returned with Success"),
+        },
+    ])
+}
+
+/// The RTMR2 events of a direct boot, measured by the Linux EFI stub
+/// (Linux ≥ 6.8 measures through the CC measurement protocol; PCR 8–15 map
+/// to RTMR2), in order:
+///
+/// 1. EV_EVENT_TAG "LOADED_IMAGE::LoadOptions": SHA-384 of the command line
+///    as UTF-16LE with its terminating NUL — exactly the string the stub
+///    receives, which includes `initrd=initrd` when OVMF passes an initrd
+///    (edk2 appends or prepends it depending on its version, so give the
+///    command line as the guest sees it in /proc/cmdline);
+/// 2. EV_EVENT_TAG "Linux initrd": SHA-384 of the initrd.
+///
+/// Either is left out when not given.
+pub fn rtmr2_direct_boot(cmdline: Option<&str>, initrd: Option<&[u8]>) -> Vec<RtmrEvent> {
+    let mut v = Vec::new();
+    if let Some(c) = cmdline {
+        let mut utf16: Vec<u8> = c.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        utf16.extend_from_slice(&[0, 0]);
+        v.push(RtmrEvent {
+            description: "EV_EVENT_TAG: LOADED_IMAGE::LoadOptions (UTF-16LE command line)",
+            digest: sha384(&utf16),
+        });
+    }
+    if let Some(i) = initrd {
+        v.push(RtmrEvent {
+            description: "EV_EVENT_TAG: Linux initrd",
+            digest: sha384(i),
+        });
+    }
+    v
+}
+
+/// What QEMU's `-kernel` loader writes into a bzImage's setup header before
+/// handing it to the firmware through fw_cfg (QEMU `hw/i386/x86.c`,
+/// `x86_load_linux`), for a q35 machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QemuKernelPatch {
+    /// Guest RAM (`-m`), in bytes: determines the RAM below 4 GiB (q35 puts
+    /// 2 GiB there when RAM ≥ 2.75 GiB, else all of it), and so where QEMU
+    /// places the initrd.
+    pub memory_size: u64,
+    /// Size of the initrd in bytes (0: none).
+    pub initrd_size: u32,
+    /// Space QEMU reserves for ACPI tables at the top of low RAM (0x28000
+    /// for current machine types).
+    pub acpi_data_size: u32,
+}
+
+/// Default [`QemuKernelPatch::acpi_data_size`].
+pub const QEMU_ACPI_DATA_SIZE: u32 = 0x28000;
+
+/// Applies QEMU's setup-header patches to a bzImage (boot protocol ≥ 2.02):
+/// type_of_loader 0xB0, CAN_USE_HEAP with heap_end_ptr, cmd_line_ptr
+/// 0x20000, and the initrd's address and size. Assumes QEMU adds no
+/// setup_data (no RNG seed), as for TDX guests.
+pub fn qemu_patch_kernel(kernel: &[u8], p: &QemuKernelPatch) -> Result<Vec<u8>, MeasureError> {
+    let bad = |reason| MeasureError::KernelNotPe { reason };
+    if kernel.get(0x202..0x206) != Some(b"HdrS") {
+        return Err(bad("no Linux setup header (HdrS) for QEMU's patches"));
+    }
+    let protocol = crate::ovmf::read_u16(kernel, 0x206).ok_or(bad("truncated setup header"))?;
+    if protocol < 0x202 {
+        return Err(bad("Linux boot protocol older than 2.02 is not supported"));
+    }
+    let mut k = kernel.to_vec();
+    let mut put = |at: usize, bytes: &[u8]| -> Result<(), MeasureError> {
+        k.get_mut(at..at + bytes.len())
+            .ok_or(bad("truncated setup header"))?
+            .copy_from_slice(bytes);
+        Ok(())
+    };
+    // Protocol ≥ 2.02 and LOADED_HIGH: real-mode code at 0x10000, command line at 0x20000.
+    const REAL_ADDR: u32 = 0x10000;
+    const CMDLINE_ADDR: u32 = 0x20000;
+    put(0x210, &[0xB0])?; // type_of_loader: QEMU
+    let loadflags = kernel
+        .get(0x211)
+        .copied()
+        .ok_or(bad("truncated setup header"))?;
+    put(0x211, &[loadflags | 0x80])?; // CAN_USE_HEAP
+    put(
+        0x224,
+        &((CMDLINE_ADDR - REAL_ADDR - 0x200) as u16).to_le_bytes(),
+    )?; // heap_end_ptr
+    put(0x228, &CMDLINE_ADDR.to_le_bytes())?; // cmd_line_ptr
+    if p.initrd_size > 0 {
+        let xloadflags = crate::ovmf::read_u16(kernel, 0x236).unwrap_or(0);
+        let mut initrd_max = if protocol >= 0x20c && xloadflags & (1 << 1) != 0 {
+            u32::MAX // XLF_CAN_BE_LOADED_ABOVE_4G: QEMU still stays below 4 GiB
+        } else if protocol >= 0x203 {
+            crate::ovmf::read_u32(kernel, 0x22c).ok_or(bad("truncated setup header"))?
+        } else {
+            0x37ff_ffff
+        };
+        let below_4g: u64 = if p.memory_size >= 0xB000_0000 {
+            0x8000_0000
+        } else {
+            p.memory_size
+        };
+        let room = below_4g
+            .checked_sub(u64::from(p.acpi_data_size))
+            .filter(|r| *r > 0)
+            .ok_or(MeasureError::InvalidOption {
+                option: "--qemu-memory",
+                reason: "smaller than the ACPI area".into(),
+            })?;
+        if u64::from(initrd_max) >= room {
+            initrd_max = u32::try_from(room - 1).unwrap_or(u32::MAX);
+        }
+        if p.initrd_size >= initrd_max {
+            return Err(MeasureError::InvalidOption {
+                option: "--initrd",
+                reason: format!("{} bytes do not fit below {initrd_max:#x}", p.initrd_size),
+            });
+        }
+        let addr = (initrd_max - p.initrd_size) & !4095;
+        put(0x218, &addr.to_le_bytes())?; // ramdisk_image
+        put(0x21c, &p.initrd_size.to_le_bytes())?; // ramdisk_size
+    }
+    Ok(k)
 }

@@ -252,3 +252,146 @@ fn equals_sev_snp_measure_where_installed() {
     );
     eprintln!("compared {compared} configurations with sev-snp-measure: all equal");
 }
+
+#[test]
+fn snp_errors_are_typed() {
+    let img = common::synthetic_ovmf();
+    let base = SnpInput {
+        ovmf: &img,
+        vcpus: 2,
+        vcpu_sig: Some(cpu_sig(25, 1, 1)),
+        vmm: VmmType::Qemu,
+        guest_features: 1,
+        kernel: None,
+        ovmf_hash: None,
+    };
+    assert!(snp_launch_digest(&base).is_ok());
+    let err = |i: &SnpInput<'_>| snp_launch_digest(i).unwrap_err();
+
+    assert_eq!(
+        err(&SnpInput {
+            vcpu_sig: None,
+            ..base.clone()
+        }),
+        MeasureError::VcpuSigRequired
+    );
+    assert_eq!(
+        err(&SnpInput {
+            vcpus: 0,
+            ..base.clone()
+        }),
+        MeasureError::NoVcpus
+    );
+    // EC2 and GCE need no signature.
+    assert!(snp_launch_digest(&SnpInput {
+        vcpu_sig: None,
+        vmm: VmmType::Gce,
+        ..base.clone()
+    })
+    .is_ok());
+
+    let sev = common::SEV_META_AT;
+    let mut bad = img.clone();
+    bad[sev..sev + 4].copy_from_slice(b"XSEV");
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::MetadataSignature { .. }
+    ));
+
+    let mut bad = img.clone();
+    bad[sev + 8..sev + 12].copy_from_slice(&2u32.to_le_bytes());
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::MetadataVersion { version: 2, .. }
+    ));
+
+    // Section type 7 is unknown.
+    let mut bad = img.clone();
+    bad[sev + 16 + 8..sev + 16 + 12].copy_from_slice(&7u32.to_le_bytes());
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::UnknownSevSectionType {
+            index: 0,
+            section_type: 7
+        }
+    ));
+
+    // A SEC_MEMORY size that is not whole pages.
+    let mut bad = img.clone();
+    bad[sev + 16 + 4..sev + 16 + 8].copy_from_slice(&0x1234u32.to_le_bytes());
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::SevSectionSize { index: 0, .. }
+    ));
+
+    // Many huge sections: refused by the page limit.
+    let mut bad = img.clone();
+    for i in 0..5 {
+        let at = sev + 16 + 12 * i + 4;
+        bad[at..at + 4].copy_from_slice(&0xFFFF_F000u32.to_le_bytes());
+    }
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::TooManyPages { .. }
+    ));
+
+    // The image must be whole pages (unless its hash is given).
+    let short = &img[..img.len() - 16];
+    assert!(matches!(
+        err(&SnpInput {
+            ovmf: short,
+            ..base.clone()
+        }),
+        MeasureError::FooterTableMissing
+    ));
+
+    // Kernel hashes need the SNP_KERNEL_HASHES section.
+    let mut bad = img.clone();
+    bad[sev + 16 + 36 + 8..sev + 16 + 36 + 12].copy_from_slice(&1u32.to_le_bytes());
+    let k = KernelHashesInput {
+        kernel: b"k",
+        initrd: None,
+        cmdline: None,
+    };
+    assert_eq!(
+        err(&SnpInput {
+            ovmf: &bad,
+            kernel: Some(k),
+            ..base.clone()
+        }),
+        MeasureError::KernelHashesUnsupported
+    );
+
+    // No AP reset address: only one vCPU can be measured.
+    let mut bad = img.clone();
+    let eip = bad.len() - 32 - 18 - 18 - 4;
+    bad[eip..eip + 4].copy_from_slice(&0u32.to_le_bytes());
+    assert_eq!(
+        err(&SnpInput {
+            ovmf: &bad,
+            ..base.clone()
+        }),
+        MeasureError::NoApResetAddress
+    );
+    assert!(snp_launch_digest(&SnpInput {
+        ovmf: &bad,
+        vcpus: 1,
+        ..base
+    })
+    .is_ok());
+}

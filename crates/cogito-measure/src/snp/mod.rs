@@ -237,6 +237,16 @@ fn parse_sev_metadata(image: &[u8], off: u32) -> Result<Vec<SevSection>, Measure
         };
         sections.push(SevSection { gpa, size, kind });
     }
+    let pages = sections.iter().fold(0u64, |n, s| {
+        n.saturating_add(u64::from(s.size).div_ceil(PAGE as u64).max(1))
+    });
+    if pages > crate::MAX_METADATA_PAGES {
+        return Err(MeasureError::TooManyPages {
+            what: META,
+            pages,
+            limit: crate::MAX_METADATA_PAGES,
+        });
+    }
     Ok(sections)
 }
 

@@ -148,3 +148,49 @@ pub fn blob(seed: u8, len: usize) -> Vec<u8> {
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
 }
+
+/// A minimal PE32+ "bzImage": MZ stub, PE header at 0x40, two sections
+/// (.setup at 0x200, .text at 0x400..0x3000), a Linux setup header
+/// (HdrS, protocol 2.15, LOADED_HIGH, XLF_CAN_BE_LOADED_ABOVE_4G), then
+/// 0x10 bytes of trailing data and a 0x10-byte certificate table.
+pub fn synthetic_kernel() -> Vec<u8> {
+    let mut k = blob(0x5a, 0x3020);
+    let put = |k: &mut Vec<u8>, at: usize, b: &[u8]| k[at..at + b.len()].copy_from_slice(b);
+    // Zero the header area, then fill in the fields.
+    for b in &mut k[..0x200] {
+        *b = 0;
+    }
+    put(&mut k, 0, b"MZ");
+    put(&mut k, 0x3c, &0x40u32.to_le_bytes());
+    put(&mut k, 0x40, b"PE\0\0");
+    let coff = 0x44;
+    put(&mut k, coff, &0x8664u16.to_le_bytes()); // machine
+    put(&mut k, coff + 2, &2u16.to_le_bytes()); // sections
+    put(&mut k, coff + 16, &0xF0u16.to_le_bytes()); // optional header size
+    let opt = coff + 20;
+    put(&mut k, opt, &0x20bu16.to_le_bytes()); // PE32+
+    put(&mut k, opt + 60, &0x200u32.to_le_bytes()); // SizeOfHeaders
+    put(&mut k, opt + 64, &0xdead_beefu32.to_le_bytes()); // CheckSum (excluded)
+    put(&mut k, opt + 108, &16u32.to_le_bytes()); // NumberOfRvaAndSizes
+    put(&mut k, opt + 112 + 4 * 8, &0x3010u32.to_le_bytes()); // security dir: offset
+    put(&mut k, opt + 112 + 4 * 8 + 4, &0x10u32.to_le_bytes()); // size
+    let sec = opt + 0xF0;
+    // Listed out of file order on purpose: .text first.
+    put(&mut k, sec, b".text\0\0\0");
+    put(&mut k, sec + 16, &0x2C00u32.to_le_bytes());
+    put(&mut k, sec + 20, &0x400u32.to_le_bytes());
+    put(&mut k, sec + 40, b".setup\0\0");
+    put(&mut k, sec + 40 + 16, &0x200u32.to_le_bytes());
+    put(&mut k, sec + 40 + 20, &0x200u32.to_le_bytes());
+    // Linux setup header.
+    put(&mut k, 0x1f1, &[1]); // setup_sects
+    put(&mut k, 0x202, b"HdrS");
+    put(&mut k, 0x206, &0x020fu16.to_le_bytes());
+    put(&mut k, 0x210, &[0]); // type_of_loader
+    put(&mut k, 0x211, &[0x01]); // loadflags: LOADED_HIGH
+    put(&mut k, 0x218, &[0; 8]); // ramdisk_image, ramdisk_size
+    put(&mut k, 0x224, &[0; 8]); // heap_end_ptr, ext_loader_*, cmd_line_ptr
+    put(&mut k, 0x22c, &0x7fff_ffffu32.to_le_bytes()); // initrd_addr_max
+    put(&mut k, 0x236, &0x0003u16.to_le_bytes()); // xloadflags
+    k
+}
