@@ -10,11 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-fn vectors(dir: &Path) -> Vec<toml::Value> {
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
-    manifest["vector"].as_array().unwrap().clone()
-}
+use cogito_testkit::real_vectors::manifest_vectors as vectors;
 
 fn cogito(args: &[String]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cogito"))

@@ -24,12 +24,7 @@ fn code_for_reason(reason: &str) -> &'static str {
     }
 }
 
-/// The `[[vector]]` tables of the real vectors' MANIFEST.toml.
-fn vectors(dir: &std::path::Path) -> Vec<toml::Value> {
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap()).unwrap();
-    manifest["vector"].as_array().unwrap().clone()
-}
+use cogito_testkit::real_vectors::manifest_vectors as vectors;
 
 fn run(args: &[&str]) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_cogito"))

@@ -176,6 +176,56 @@ pub(crate) fn offset_from_end(
         })
 }
 
+/// A firmware metadata block, as both OVMF's SEV metadata ("ASEV") and
+/// TDVF's ("TDVF") lay it out: a 4-byte signature, a u32 length of header
+/// and entries, a u32 version (1) and a u32 entry count, then the entries.
+/// `off` is the block's offset from the end of the image (as the footer
+/// table gives it). Returns the entry count, the entries' bytes, and the
+/// error to report when an entry does not fit in them.
+pub(crate) fn metadata_block<'a>(
+    image: &'a [u8],
+    off: u32,
+    what: &'static str,
+    signature: [u8; 4],
+) -> Result<(u32, &'a [u8], MeasureError), MeasureError> {
+    let start = offset_from_end(image, off, what)?;
+    let out_of_range = || MeasureError::MetadataOutOfRange {
+        what,
+        offset_from_end: u64::from(off),
+    };
+    let header = image
+        .get(start..start.saturating_add(16))
+        .ok_or_else(out_of_range)?;
+    let sig: [u8; 4] = header
+        .get(0..4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(out_of_range)?;
+    if sig != signature {
+        return Err(MeasureError::MetadataSignature {
+            what,
+            found: sig,
+            expected: signature,
+        });
+    }
+    let len = read_u32(header, 4).ok_or_else(out_of_range)?;
+    let version = read_u32(header, 8).ok_or_else(out_of_range)?;
+    let count = read_u32(header, 12).ok_or_else(out_of_range)?;
+    if version != 1 {
+        return Err(MeasureError::MetadataVersion { what, version });
+    }
+    let too_many = MeasureError::MetadataSectionsOutOfRange {
+        what,
+        count,
+        len: u64::from(len),
+    };
+    let body_len = (len as usize).checked_sub(16).ok_or(too_many.clone())?;
+    let body = image
+        .get(start.saturating_add(16)..)
+        .and_then(|b| b.get(..body_len))
+        .ok_or(too_many.clone())?;
+    Ok((count, body, too_many))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

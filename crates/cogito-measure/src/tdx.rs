@@ -32,7 +32,7 @@
 
 use sha2::{Digest, Sha384};
 
-use crate::ovmf::{guid, offset_from_end, read_u32, read_u64, FooterTable, Guid};
+use crate::ovmf::{guid, metadata_block, read_u32, read_u64, FooterTable, Guid};
 use crate::{Digest48, MeasureError};
 
 /// e47a6535-984a-4798-865e-4685a7bf8ec2: offset of the TDVF metadata from the end.
@@ -108,44 +108,7 @@ pub fn tdvf_sections(image: &[u8]) -> Result<Vec<TdvfSection>, MeasureError> {
         "TDX metadata offset",
         "e47a6535-984a-4798-865e-4685a7bf8ec2",
     )?;
-    let start = offset_from_end(image, off, META)?;
-    let out_of_range = || MeasureError::MetadataOutOfRange {
-        what: META,
-        offset_from_end: u64::from(off),
-    };
-    let header = image
-        .get(start..start.saturating_add(16))
-        .ok_or_else(out_of_range)?;
-    let sig: [u8; 4] = header
-        .get(0..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(out_of_range)?;
-    if &sig != b"TDVF" {
-        return Err(MeasureError::MetadataSignature {
-            what: META,
-            found: sig,
-            expected: *b"TDVF",
-        });
-    }
-    let len = read_u32(header, 4).ok_or_else(out_of_range)?;
-    let version = read_u32(header, 8).ok_or_else(out_of_range)?;
-    let count = read_u32(header, 12).ok_or_else(out_of_range)?;
-    if version != 1 {
-        return Err(MeasureError::MetadataVersion {
-            what: META,
-            version,
-        });
-    }
-    let too_many = MeasureError::MetadataSectionsOutOfRange {
-        what: META,
-        count,
-        len: u64::from(len),
-    };
-    let room = (len as usize).checked_sub(16).ok_or(too_many.clone())?;
-    let body = image
-        .get(start + 16..)
-        .and_then(|b| b.get(..room))
-        .ok_or(too_many.clone())?;
+    let (count, body, too_many) = metadata_block(image, off, META, *b"TDVF")?;
     let mut out = Vec::new();
     for index in 0..count as usize {
         let at = index * 32;

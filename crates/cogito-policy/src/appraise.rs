@@ -30,7 +30,7 @@ use crate::load::{parse_abi, Policy};
 use crate::model::{
     Common, EventLogPolicy, MinTcb, ProductName, SigningKeyName, SwComponentPolicy,
 };
-use crate::values::{FirmwareVersion, HexLen, RefList};
+use crate::values::{FirmwareVersion, HexLen, RefList, L48};
 
 /// The evidence to appraise: one platform's verified claims.
 #[derive(Debug, Clone, Copy)]
@@ -267,6 +267,26 @@ impl Appraiser {
                     Some(format!("not among the {} allowed values", list.0.len())),
                 );
             }
+        }
+    }
+
+    /// An allow-list over log events: each event's SHA-384 digest must be
+    /// allowed, and finding no such event fails the rule.
+    fn allow_events(&mut self, rule: &str, list: &Option<RefList<L48>>, events: &[&Event]) {
+        if list.is_none() {
+            return;
+        }
+        if events.is_empty() {
+            self.allow(rule, TrustClaim::Executables, list, None);
+        }
+        for e in events {
+            let d = e.sha384();
+            self.allow(
+                rule,
+                TrustClaim::Executables,
+                list,
+                d.as_ref().map(|d| d.as_slice()),
+            );
         }
     }
 
@@ -996,55 +1016,17 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
         // Events of a log that does not match the quote prove nothing.
         return;
     }
-    if p.kernel.is_some() {
-        let evs = kernel_events(log);
-        if evs.is_empty() {
-            a.allow("tdx.event_log.kernel", Executables, &p.kernel, None);
-        }
-        for e in evs {
-            let d = e.sha384();
-            a.allow(
-                "tdx.event_log.kernel",
-                Executables,
-                &p.kernel,
-                d.as_ref().map(|d| d.as_slice()),
-            );
-        }
-    }
-    if p.initrd.is_some() {
-        let evs = initrd_events(log);
-        if evs.is_empty() {
-            a.allow("tdx.event_log.initrd", Executables, &p.initrd, None);
-        }
-        for e in evs {
-            let d = e.sha384();
-            a.allow(
-                "tdx.event_log.initrd",
-                Executables,
-                &p.initrd,
-                d.as_ref().map(|d| d.as_slice()),
-            );
-        }
-    }
     let evs = cmdline_events(log);
-    if p.cmdline_digests.is_some() {
-        if evs.is_empty() {
-            a.allow(
-                "tdx.event_log.cmdline_digests",
-                Executables,
-                &p.cmdline_digests,
-                None,
-            );
-        }
-        for (e, _) in &evs {
-            let d = e.sha384();
-            a.allow(
-                "tdx.event_log.cmdline_digests",
-                Executables,
-                &p.cmdline_digests,
-                d.as_ref().map(|d| d.as_slice()),
-            );
-        }
+    for (rule, list, events) in [
+        ("tdx.event_log.kernel", &p.kernel, kernel_events(log)),
+        ("tdx.event_log.initrd", &p.initrd, initrd_events(log)),
+        (
+            "tdx.event_log.cmdline_digests",
+            &p.cmdline_digests,
+            evs.iter().map(|(e, _)| *e).collect(),
+        ),
+    ] {
+        a.allow_events(rule, list, &events);
     }
     if let Some(lines) = &p.cmdline {
         let expected = short_list(&lines.0.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>());

@@ -1,6 +1,6 @@
 //! Locating the real evidence in `../shared/vectors` (beside the checkout).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The real-vector folder: `$COGITO_VECTORS`, else `../shared/vectors`
 /// relative to the workspace root. `None`, with a printed notice, when it
@@ -30,4 +30,15 @@ pub fn dir() -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// The `[[vector]]` tables of `dir`'s MANIFEST.toml. Test helper: panics
+/// on a missing or malformed manifest.
+pub fn manifest_vectors(dir: &Path) -> Vec<toml::Value> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.toml")).expect("MANIFEST.toml");
+    let manifest: toml::Value = toml::from_str(&text).expect("MANIFEST.toml is TOML");
+    manifest["vector"]
+        .as_array()
+        .expect("MANIFEST.toml has [[vector]] tables")
+        .clone()
 }

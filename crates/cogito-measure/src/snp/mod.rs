@@ -26,7 +26,7 @@ mod vmsa;
 pub use cpu::{cpu_sig, vcpu_type_names, vcpu_type_sig};
 pub use hashes::KernelHashesInput;
 
-use crate::ovmf::{guid, offset_from_end, read_u32, FooterTable, Guid};
+use crate::ovmf::{guid, metadata_block, read_u32, FooterTable, Guid};
 use crate::MeasureError;
 use gctx::{LaunchDigest, PageType, PAGE};
 
@@ -173,44 +173,7 @@ const META: &str = "SEV metadata";
 /// The "ASEV" block: signature, u32 length (header and sections), u32
 /// version (1), u32 section count; then (u32 gpa, u32 size, u32 type) each.
 fn parse_sev_metadata(image: &[u8], off: u32) -> Result<Vec<SevSection>, MeasureError> {
-    let start = offset_from_end(image, off, META)?;
-    let out_of_range = MeasureError::MetadataOutOfRange {
-        what: META,
-        offset_from_end: u64::from(off),
-    };
-    let header = image
-        .get(start..start.saturating_add(16))
-        .ok_or(out_of_range.clone())?;
-    let sig: [u8; 4] = header
-        .get(0..4)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(out_of_range.clone())?;
-    if &sig != b"ASEV" {
-        return Err(MeasureError::MetadataSignature {
-            what: META,
-            found: sig,
-            expected: *b"ASEV",
-        });
-    }
-    let len = read_u32(header, 4).ok_or(out_of_range.clone())?;
-    let version = read_u32(header, 8).ok_or(out_of_range.clone())?;
-    let count = read_u32(header, 12).ok_or(out_of_range)?;
-    if version != 1 {
-        return Err(MeasureError::MetadataVersion {
-            what: META,
-            version,
-        });
-    }
-    let too_many = MeasureError::MetadataSectionsOutOfRange {
-        what: META,
-        count,
-        len: u64::from(len),
-    };
-    let body_len = (len as usize).checked_sub(16).ok_or(too_many.clone())?;
-    let body = image
-        .get(start + 16..)
-        .and_then(|b| b.get(..body_len))
-        .ok_or(too_many.clone())?;
+    let (count, body, too_many) = metadata_block(image, off, META, *b"ASEV")?;
     let mut sections = Vec::new();
     for i in 0..count as usize {
         let at = i * 12;
