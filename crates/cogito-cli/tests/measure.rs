@@ -81,7 +81,11 @@ fn snp_hex_policy_and_json() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("ovmf.toml"), &text).unwrap();
     let policy = tmp.path().join("p.toml");
-    std::fs::write(&policy, "[policy]\nname = \"p\"\ninclude = [\"ovmf.toml\"]\n[snp]\n").unwrap();
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"p\"\ninclude = [\"ovmf.toml\"]\n[snp]\n",
+    )
+    .unwrap();
     let o = cogito(&["policy", "check", policy.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 

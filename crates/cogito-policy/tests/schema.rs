@@ -44,7 +44,9 @@ fn to_json(v: &toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
     }
 }
 
@@ -96,8 +98,12 @@ impl Validator<'_> {
     fn resolve<'s>(&'s self, schema: &'s Value) -> &'s Value {
         match schema.get("$ref").and_then(Value::as_str) {
             Some(r) => {
-                let name = r.strip_prefix("#/$defs/").unwrap_or_else(|| panic!("unsupported $ref {r}"));
-                self.root["$defs"].get(name).unwrap_or_else(|| panic!("dangling $ref {r}"))
+                let name = r
+                    .strip_prefix("#/$defs/")
+                    .unwrap_or_else(|| panic!("unsupported $ref {r}"));
+                self.root["$defs"]
+                    .get(name)
+                    .unwrap_or_else(|| panic!("dangling $ref {r}"))
             }
             None => schema,
         }
@@ -106,7 +112,9 @@ impl Validator<'_> {
     /// Errors (JSON-pointer-ish path and reason); empty when valid.
     fn errors(&self, schema: &Value, v: &Value, path: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let obj = schema.as_object().unwrap_or_else(|| panic!("schema at {path} is not an object"));
+        let obj = schema
+            .as_object()
+            .unwrap_or_else(|| panic!("schema at {path} is not an object"));
         for k in obj.keys() {
             assert!(
                 KEYWORDS.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()),
@@ -197,9 +205,14 @@ impl Validator<'_> {
             }
         }
         if let Some(alts) = obj.get("oneOf").and_then(Value::as_array) {
-            let n = alts.iter().filter(|s| self.errors(s, v, path).is_empty()).count();
+            let n = alts
+                .iter()
+                .filter(|s| self.errors(s, v, path).is_empty())
+                .count();
             if n != 1 {
-                out.push(format!("{path}: matches {n} of the oneOf alternatives, not exactly one"));
+                out.push(format!(
+                    "{path}: matches {n} of the oneOf alternatives, not exactly one"
+                ));
             }
         }
         if let Some(alts) = obj.get("anyOf").and_then(Value::as_array) {
@@ -222,7 +235,12 @@ impl Validator<'_> {
 /// following $ref into object definitions and array items that are objects
 /// (`cca.sw_components`). Reference-value tables ({value, expires, note})
 /// are alternatives of a value, not tables of the file, and are skipped.
-fn schema_tables(v: &Validator<'_>, schema: &Value, path: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+fn schema_tables(
+    v: &Validator<'_>,
+    schema: &Value,
+    path: &str,
+    out: &mut BTreeMap<String, BTreeSet<String>>,
+) {
     let s = v.resolve(schema);
     if s.get("oneOf").is_some() {
         return;
@@ -230,7 +248,11 @@ fn schema_tables(v: &Validator<'_>, schema: &Value, path: &str, out: &mut BTreeM
     if let Some(props) = s.get("properties").and_then(Value::as_object) {
         out.insert(path.to_string(), props.keys().cloned().collect());
         for (k, p) in props {
-            let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             schema_tables(v, p, &child, out);
         }
     } else if let Some(items) = s.get("items") {
@@ -247,12 +269,22 @@ fn schema_tables(v: &Validator<'_>, schema: &Value, path: &str, out: &mut BTreeM
 fn doc_tables(v: &Value, path: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
     match v {
         Value::Object(o) => {
-            out.entry(path.to_string()).or_default().extend(o.keys().cloned());
+            out.entry(path.to_string())
+                .or_default()
+                .extend(o.keys().cloned());
             for (k, x) in o {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match x {
                     Value::Object(_) => doc_tables(x, &child, out),
-                    Value::Array(a) if a.iter().all(Value::is_object) && !a.is_empty() && !a[0].as_object().unwrap().contains_key("value") => {
+                    Value::Array(a)
+                        if a.iter().all(Value::is_object)
+                            && !a.is_empty()
+                            && !a[0].as_object().unwrap().contains_key("value") =>
+                    {
                         for e in a {
                             doc_tables(e, &child, out);
                         }
@@ -273,15 +305,25 @@ fn fixtures() -> PathBuf {
 fn schemas_are_well_formed() {
     for rel in ["docs/policy.schema.json", "docs/refvalues.schema.json"] {
         let s = read_json(rel);
-        assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema", "{rel}");
+        assert_eq!(
+            s["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{rel}"
+        );
         fn walk(rel: &str, s: &Value, path: &str) {
             match s {
                 Value::Object(o) => {
                     if o.contains_key("properties") {
-                        assert_eq!(o.get("additionalProperties"), Some(&Value::Bool(false)), "{rel}: {path} must close its properties");
+                        assert_eq!(
+                            o.get("additionalProperties"),
+                            Some(&Value::Bool(false)),
+                            "{rel}: {path} must close its properties"
+                        );
                         for (k, p) in o["properties"].as_object().unwrap() {
                             let d = p.get("description").and_then(Value::as_str).unwrap_or("");
-                            assert!(!d.trim().is_empty(), "{rel}: {path}/properties/{k} has no description");
+                            assert!(
+                                !d.trim().is_empty(),
+                                "{rel}: {path}/properties/{k} has no description"
+                            );
                         }
                     }
                     for (k, x) in o {
@@ -319,12 +361,19 @@ fn every_key_fixture_loads_and_matches_the_schema_tables() {
     let policy_path = fixtures().join("every-key.toml");
     load_file(&policy_path).unwrap_or_else(|e| panic!("{e}"));
 
-    for (schema_rel, file) in [("docs/policy.schema.json", "every-key.toml"), ("docs/refvalues.schema.json", "every-key-refvalues.toml")] {
+    for (schema_rel, file) in [
+        ("docs/policy.schema.json", "every-key.toml"),
+        ("docs/refvalues.schema.json", "every-key-refvalues.toml"),
+    ] {
         let schema = read_json(schema_rel);
         let v = Validator { root: &schema };
         let (_, doc) = toml_file(&fixtures().join(file));
         let errs = v.validate(&doc);
-        assert!(errs.is_empty(), "{file} against {schema_rel}:\n{}", errs.join("\n"));
+        assert!(
+            errs.is_empty(),
+            "{file} against {schema_rel}:\n{}",
+            errs.join("\n")
+        );
         let mut want = BTreeMap::new();
         schema_tables(&v, &schema, "", &mut want);
         let mut have = BTreeMap::new();
@@ -339,7 +388,10 @@ fn every_key_fixture_loads_and_matches_the_schema_tables() {
             );
         }
         let unknown: Vec<_> = have.keys().filter(|t| !want.contains_key(*t)).collect();
-        assert!(unknown.is_empty(), "{file} has tables the schema lacks: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "{file} has tables the schema lacks: {unknown:?}"
+        );
     }
 }
 
@@ -358,7 +410,10 @@ fn example_policies_load_and_validate() {
     let schema = read_json("docs/policy.schema.json");
     let v = Validator { root: &schema };
     let files = toml_files(&root().join("policies"));
-    assert!(files.len() >= 4, "policies/ should hold the example policies, found {files:?}");
+    assert!(
+        files.len() >= 4,
+        "policies/ should hold the example policies, found {files:?}"
+    );
     for f in files {
         load_file(&f).unwrap_or_else(|e| panic!("{e}"));
         let (_, doc) = toml_file(&f);
@@ -385,8 +440,13 @@ fn hex_leaves(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
                 out.push((path.to_string(), s.clone()));
             }
         }
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| hex_leaves(x, &format!("{path}/{i}"), out)),
-        Value::Object(o) => o.iter().for_each(|(k, x)| hex_leaves(x, &format!("{path}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| hex_leaves(x, &format!("{path}/{i}"), out)),
+        Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| hex_leaves(x, &format!("{path}/{k}"), out)),
         _ => {}
     }
 }
@@ -395,12 +455,17 @@ fn hex_leaves(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
 fn to_toml(v: &Value) -> String {
     fn conv(v: &Value, key: &str) -> toml::Value {
         match v {
-            Value::String(s) if key == "expires" => s.parse::<toml::value::Datetime>().map(toml::Value::Datetime).unwrap_or_else(|_| toml::Value::String(s.clone())),
+            Value::String(s) if key == "expires" => s
+                .parse::<toml::value::Datetime>()
+                .map(toml::Value::Datetime)
+                .unwrap_or_else(|_| toml::Value::String(s.clone())),
             Value::String(s) => toml::Value::String(s.clone()),
             Value::Bool(b) => toml::Value::Boolean(*b),
             Value::Number(n) => toml::Value::Integer(n.as_i64().unwrap()),
             Value::Array(a) => toml::Value::Array(a.iter().map(|x| conv(x, "")).collect()),
-            Value::Object(o) => toml::Value::Table(o.iter().map(|(k, x)| (k.clone(), conv(x, k))).collect()),
+            Value::Object(o) => {
+                toml::Value::Table(o.iter().map(|(k, x)| (k.clone(), conv(x, k))).collect())
+            }
             Value::Null => unreachable!(),
         }
     }
@@ -429,9 +494,15 @@ fn what_the_loader_refuses_the_schema_refuses() {
         let load = load_text(&path, &to_toml(&d));
         // Cross-table rules (common lists must meet the platform lists)
         // are beyond a schema; only `policy check` sees them.
-        let cross_table = load.as_ref().err().is_some_and(|e| e.message.contains("have no value in common"));
+        let cross_table = load
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.message.contains("have no value in common"));
         let load_ok = load.is_ok() || cross_table;
-        assert_eq!(schema_ok, load_ok, "{ptr} one byte short: schema accepts = {schema_ok}, loader accepts = {load_ok}");
+        assert_eq!(
+            schema_ok, load_ok,
+            "{ptr} one byte short: schema accepts = {schema_ok}, loader accepts = {load_ok}"
+        );
     }
 
     // An unknown key in every table.
@@ -439,7 +510,11 @@ fn what_the_loader_refuses_the_schema_refuses() {
     doc_tables(&doc, "", &mut tables);
     for table in tables.keys() {
         let mut d = doc.clone();
-        let ptr = if table.is_empty() { String::new() } else { format!("/{}", table.replace('.', "/")) };
+        let ptr = if table.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", table.replace('.', "/"))
+        };
         let target = d.pointer_mut(&ptr).unwrap();
         let obj: &mut Map<String, Value> = match target {
             Value::Object(o) => o,
@@ -447,8 +522,14 @@ fn what_the_loader_refuses_the_schema_refuses() {
             _ => unreachable!(),
         };
         obj.insert("no_such_key".into(), json!(true));
-        assert!(!v.validate(&d).is_empty(), "the schema accepts an unknown key in [{table}]");
-        assert!(load_text(&path, &to_toml(&d)).is_err(), "the loader accepts an unknown key in [{table}]");
+        assert!(
+            !v.validate(&d).is_empty(),
+            "the schema accepts an unknown key in [{table}]"
+        );
+        assert!(
+            load_text(&path, &to_toml(&d)).is_err(),
+            "the loader accepts an unknown key in [{table}]"
+        );
     }
 
     // A 95-digit measurement, and a reference-value table with a typo.
@@ -460,7 +541,13 @@ fn what_the_loader_refuses_the_schema_refuses() {
     ] {
         let mut d = doc.clone();
         d["snp"]["measurements"] = bad.clone();
-        assert!(!v.validate(&d).is_empty(), "the schema accepts snp.measurements = {bad}");
-        assert!(load_text(&path, &to_toml(&d)).is_err(), "the loader accepts snp.measurements = {bad}");
+        assert!(
+            !v.validate(&d).is_empty(),
+            "the schema accepts snp.measurements = {bad}"
+        );
+        assert!(
+            load_text(&path, &to_toml(&d)).is_err(),
+            "the loader accepts snp.measurements = {bad}"
+        );
     }
 }
