@@ -215,24 +215,16 @@ fn policy_failure(e: &PolicyError) -> Failure {
     }
 }
 
-/// Parses the TDX event log again for the appraisal (the verify output
-/// keeps only the replay summary).
-fn event_log(opts: &VerifyOpts) -> Result<Option<cogito_tdx::eventlog::EventLog>, Failure> {
-    match &opts.event_log {
-        None => Ok(None),
-        Some(p) => Ok(Some(cogito_tdx::eventlog::parse_event_log(&verify::read(
-            p,
-        )?)?)),
-    }
-}
-
-fn input<'a>(s: &'a Success, log: Option<&'a cogito_tdx::eventlog::EventLog>) -> Input<'a> {
+fn input(s: &Success) -> Input<'_> {
     match &s.outcome {
         Outcome::Snp(v) => Input::Snp(v),
         Outcome::Cca(v) => Input::Cca(v),
-        Outcome::Tdx { verified, .. } => Input::Tdx {
+        Outcome::Tdx {
             verified,
-            event_log: log,
+            event_log,
+        } => Input::Tdx {
+            verified,
+            event_log: event_log.as_ref().map(|e| &e.log),
         },
     }
 }
@@ -288,22 +280,7 @@ pub fn run_verify_with_policy(
             return r.err().map_or(1, |f| f.class.exit_code());
         }
     };
-    let log = match verified.as_ref().map(|_| event_log(opts)) {
-        Ok(Ok(l)) => l,
-        Ok(Err(f)) => {
-            let r: Result<Success, Failure> = Err(f);
-            match format {
-                Format::Text => output::print_text(&r),
-                Format::Json => output::print_json(&r),
-            }
-            return r.err().map_or(1, |f| f.class.exit_code());
-        }
-        Err(_) => None,
-    };
-    let appraisal = verified
-        .as_ref()
-        .ok()
-        .map(|s| appraise(&policy, input(s, log.as_ref())));
+    let appraisal = verified.as_ref().ok().map(|s| appraise(&policy, input(s)));
     match format {
         Format::Text => {
             if let Some(a) = &appraisal {
@@ -427,11 +404,7 @@ fn init(a: &InitArgs) -> i32 {
         Ok(v) => v,
         Err(f) => return fail(f),
     };
-    let log = match event_log(&opts) {
-        Ok(l) => l,
-        Err(f) => return fail(f),
-    };
-    let input = input(&verified, log.as_ref());
+    let input = input(&verified);
     let tee = match input {
         Input::Snp(_) => "snp",
         Input::Tdx { .. } => "tdx",

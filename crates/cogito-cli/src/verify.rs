@@ -167,6 +167,9 @@ pub struct EventLogReplay {
     pub replayed: Vec<Hex>,
     /// Whether each replayed RTMR equals the quote's.
     pub matches_quote: [bool; 4],
+    /// The parsed log, for a policy's event rules.
+    #[serde(skip)]
+    pub log: cogito_tdx::eventlog::EventLog,
 }
 
 /// A successful verification of one platform.
@@ -506,6 +509,7 @@ fn verify_tdx(
                 events: log.events.len(),
                 replayed: replayed.iter().map(|r| Hex::from_slice(r)).collect(),
                 matches_quote: cogito_tdx::eventlog::compare_rtmrs(&replayed, &quoted),
+                log,
             })
         }
     };
