@@ -678,3 +678,46 @@ fn cca_test_keys_need_the_policy_to_allow_them_too() {
     assert_eq!(out["ear"]["submods"]["cca"]["ear.status"], "warning");
     assert_eq!(out["appraisal"]["trust_vector"]["instance-identity"], 32);
 }
+
+#[test]
+fn per_product_tcb_minimums_replace_the_general_ones_for_that_product() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let all = cases(&dir);
+    let genoa = all
+        .iter()
+        .find(|c| c.id.starts_with("snp-genoa-v3-azure"))
+        .expect("Genoa vector");
+    let milan = all
+        .iter()
+        .find(|c| c.id.starts_with("snp-milan-v2-virtee"))
+        .expect("Milan vector");
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("p.toml");
+    // No report has microcode 255: the general minimum refuses every
+    // product that has no minimum of its own. Genoa's own is met (0x54).
+    std::fs::write(
+        &p,
+        "[policy]\nname = \"p\"\n[common]\ndebug_allowed = true\n[snp]\n\
+         [snp.min_reported_tcb]\nmicrocode = 255\nsnp = 1\n\
+         [snp.min_reported_tcb.genoa]\nmicrocode = 0x54\n",
+    )
+    .unwrap();
+    let (code, out) = test_policy(&p, genoa);
+    assert_eq!(code, 0, "{out}");
+    let rules: Vec<&str> = out["appraisal"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"snp.min_reported_tcb.genoa.microcode"),
+        "{rules:?}"
+    );
+    assert!(rules.contains(&"snp.min_reported_tcb.snp"), "{rules:?}");
+    let (code, out) = test_policy(&p, milan);
+    assert_eq!(code, 7, "{out}");
+    assert_eq!(failed_rules(&out), vec!["snp.min_reported_tcb.microcode"]);
+}

@@ -335,18 +335,19 @@ impl Appraiser {
         }
     }
 
-    fn min_tcb(&mut self, key: &str, min: &Option<MinTcb>, tcb: &TcbClaims) {
+    fn min_tcb(&mut self, key: &str, min: &Option<MinTcb>, tcb: &TcbClaims, product: &str) {
         let Some(m) = min else { return };
         let p = &tcb.parts;
-        for (name, want, have) in [
-            ("bootloader", m.bootloader, Some(p.bootloader)),
-            ("tee", m.tee, Some(p.tee)),
-            ("snp", m.snp, Some(p.snp)),
-            ("microcode", m.microcode, Some(p.microcode)),
-            ("fmc", m.fmc, p.fmc),
-        ] {
-            let Some(want) = want else { continue };
-            let rule = format!("snp.{key}.{name}");
+        for (name, want) in m.effective(product) {
+            let Some((want, path)) = want else { continue };
+            let have = match name {
+                "bootloader" => Some(p.bootloader),
+                "tee" => Some(p.tee),
+                "snp" => Some(p.snp),
+                "microcode" => Some(p.microcode),
+                _ => p.fmc,
+            };
+            let rule = format!("snp.{key}.{path}");
             match have {
                 Some(h) => self.pass_fail(
                     &rule,
@@ -492,6 +493,7 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
     let Some(p) = p else { return };
     let c = &v.platform;
     let rep = &c.report;
+    let product = c.product.as_str().to_lowercase();
     use TrustClaim::*;
     a.allow(
         "snp.measurements",
@@ -639,14 +641,30 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
             }
         }
     }
-    a.min_tcb("min_reported_tcb", &p.min_reported_tcb, &rep.reported_tcb);
-    a.min_tcb("min_launch_tcb", &p.min_launch_tcb, &rep.launch_tcb);
+    a.min_tcb(
+        "min_reported_tcb",
+        &p.min_reported_tcb,
+        &rep.reported_tcb,
+        &product,
+    );
+    a.min_tcb(
+        "min_launch_tcb",
+        &p.min_launch_tcb,
+        &rep.launch_tcb,
+        &product,
+    );
     a.min_tcb(
         "min_committed_tcb",
         &p.min_committed_tcb,
         &rep.committed_tcb,
+        &product,
     );
-    a.min_tcb("min_current_tcb", &p.min_current_tcb, &rep.current_tcb);
+    a.min_tcb(
+        "min_current_tcb",
+        &p.min_current_tcb,
+        &rep.current_tcb,
+        &product,
+    );
     if let Some(g) = &p.guest_policy {
         let pol = &rep.policy;
         a.ceiling(

@@ -458,8 +458,28 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 ));
             }
         }
-        if snp.allow_provisional_firmware == Some(false) {
-            // Explicit false is the default; nothing to check.
+        for (key, min) in [
+            ("min_reported_tcb", &snp.min_reported_tcb),
+            ("min_launch_tcb", &snp.min_launch_tcb),
+            ("min_committed_tcb", &snp.min_committed_tcb),
+            ("min_current_tcb", &snp.min_current_tcb),
+        ] {
+            let Some(m) = min else { continue };
+            for (name, product, present) in [
+                ("milan", ProductName::Milan, m.milan.is_some()),
+                ("genoa", ProductName::Genoa, m.genoa.is_some()),
+                ("turin", ProductName::Turin, m.turin.is_some()),
+            ] {
+                let allowed = snp.products.as_ref().is_none_or(|p| p.0.contains(&product));
+                if present && !allowed {
+                    return Err(cx.err(
+                        &format!("snp.{key}.{name}"),
+                        "",
+                        format!("snp.{key}.{name} is set but snp.products excludes {name}, so it never applies"),
+                        &format!("remove the table, or add \"{name}\" to snp.products"),
+                    ));
+                }
+            }
         }
     }
 

@@ -73,6 +73,88 @@ pub struct MinTcb {
     pub microcode: Option<u8>,
     /// FMC SPL (Turin only; a report of another product fails this rule).
     pub fmc: Option<u8>,
+    /// Minimums for Milan reports only, replacing the ones above component
+    /// by component (each product line numbers its SPLs its own way).
+    pub milan: Option<MinTcbNoFmc>,
+    /// Minimums for Genoa reports only.
+    pub genoa: Option<MinTcbNoFmc>,
+    /// Minimums for Turin reports only.
+    pub turin: Option<MinTcbTurin>,
+}
+
+/// Per-product minimums of Milan or Genoa, which have no FMC component.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinTcbNoFmc {
+    /// PSP bootloader SPL.
+    pub bootloader: Option<u8>,
+    /// PSP OS (TEE) SPL.
+    pub tee: Option<u8>,
+    /// SNP firmware SPL.
+    pub snp: Option<u8>,
+    /// Microcode patch level.
+    pub microcode: Option<u8>,
+}
+
+/// Per-product minimums of Turin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinTcbTurin {
+    /// PSP bootloader SPL.
+    pub bootloader: Option<u8>,
+    /// PSP OS (TEE) SPL.
+    pub tee: Option<u8>,
+    /// SNP firmware SPL.
+    pub snp: Option<u8>,
+    /// Microcode patch level.
+    pub microcode: Option<u8>,
+    /// FMC SPL.
+    pub fmc: Option<u8>,
+}
+
+impl MinTcb {
+    /// The minimums that apply to a report of `product` ("milan", "genoa",
+    /// "turin"), per component (bootloader, tee, snp, microcode, fmc): the
+    /// product's own value if it has one, else the general one, each with
+    /// the key path it comes from (`genoa.microcode`, `snp`).
+    pub fn effective(&self, product: &str) -> [(&'static str, Option<(u8, String)>); 5] {
+        let own: [Option<u8>; 5] = match product {
+            "milan" | "genoa" => {
+                let t = if product == "milan" {
+                    &self.milan
+                } else {
+                    &self.genoa
+                };
+                t.as_ref().map_or([None; 5], |t| {
+                    [t.bootloader, t.tee, t.snp, t.microcode, None]
+                })
+            }
+            "turin" => self.turin.as_ref().map_or([None; 5], |t| {
+                [t.bootloader, t.tee, t.snp, t.microcode, t.fmc]
+            }),
+            _ => [None; 5],
+        };
+        let general = [
+            self.bootloader,
+            self.tee,
+            self.snp,
+            self.microcode,
+            self.fmc,
+        ];
+        let names = ["bootloader", "tee", "snp", "microcode", "fmc"];
+        let mut out: [(&'static str, Option<(u8, String)>); 5] = Default::default();
+        for (i, name) in names.into_iter().enumerate() {
+            out[i] = (
+                name,
+                match (own[i], general[i]) {
+                    (Some(v), _) => Some((v, format!("{product}.{name}"))),
+                    (None, Some(v)) => Some((v, name.to_string())),
+                    (None, None) => None,
+                },
+            );
+        }
+        out
+    }
 }
 
 /// `[snp.guest_policy]`: the guest POLICY bits (SEV-SNP ABI spec 56860,

@@ -247,3 +247,17 @@ fn untrusted_policy_text_never_panics() {
     }
     load_str(&full).unwrap();
 }
+
+#[test]
+fn per_product_tcb_tables_must_be_reachable_and_fmc_is_turin_only() {
+    let e = err("[policy]\nname = \"x\"\n[snp]\nproducts = [\"genoa\"]\n[snp.min_launch_tcb.milan]\nsnp = 1\n");
+    assert!(
+        e.message.contains("excludes milan, so it never applies"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(5), "{e}");
+    let e = err("[policy]\nname = \"x\"\n[snp.min_launch_tcb.genoa]\nfmc = 1\n");
+    assert!(e.message.contains("unknown field `fmc`"), "{e}");
+    assert_eq!(e.line, Some(4), "{e}");
+    load_str("[policy]\nname = \"x\"\n[snp.min_launch_tcb.turin]\nfmc = 1\n").unwrap();
+}
