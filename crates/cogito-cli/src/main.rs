@@ -57,7 +57,8 @@ enum Command {
     /// Replay a TDX CC event log into RTMR0–3 and list its events.
     Eventlog(eventlog::EventlogArgs),
     /// Verify cogito's embedded example evidence: a report signed by the
-    /// testkit's fake AMD roots, and two forgeries that must be refused.
+    /// testkit's fake AMD roots, two forgeries that must be refused, and the
+    /// report appraised against two policies.
     Demo(demo::DemoArgs),
 }
 
