@@ -351,15 +351,15 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
 
     // Launch measurement and init data: a platform list and the common
     // list must share a value, or every guest of that platform is refused.
-    if let Some(common) = &r.common.launch_measurements {
-        let pairs: [(&str, &str, Option<bool>); 3] = [
+    let launch = r.common.launch_measurements.as_ref().map(|c| {
+        [
             (
                 "snp",
                 "measurements",
                 r.snp
                     .as_ref()
                     .and_then(|s| s.measurements.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
             (
                 "tdx",
@@ -367,7 +367,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 r.tdx
                     .as_ref()
                     .and_then(|s| s.mrtd.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
             (
                 "cca",
@@ -375,29 +375,19 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 r.cca
                     .as_ref()
                     .and_then(|s| s.rim.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
-        ];
-        for (table, key, meets) in pairs {
-            if meets == Some(false) {
-                return Err(cx.err(
-                    table,
-                    key,
-                    format!("{table}.{key} and common.launch_measurements have no value in common: every {table} guest would be refused"),
-                    "list the launch measurement in one place, or make the two lists overlap",
-                ));
-            }
-        }
-    }
-    if let Some(common) = &r.common.init_data {
-        let pairs: [(&str, &str, Option<bool>); 3] = [
+        ]
+    });
+    let init = r.common.init_data.as_ref().map(|c| {
+        [
             (
                 "snp",
                 "host_data",
                 r.snp
                     .as_ref()
                     .and_then(|s| s.host_data.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
             (
                 "tdx",
@@ -405,7 +395,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 r.tdx
                     .as_ref()
                     .and_then(|s| s.mrconfigid.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
             (
                 "cca",
@@ -413,16 +403,21 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 r.cca
                     .as_ref()
                     .and_then(|s| s.personalization_values.as_ref())
-                    .map(|l| intersects(common, l)),
+                    .map(|l| intersects(c, l)),
             ),
-        ];
-        for (table, key, meets) in pairs {
+        ]
+    });
+    for (common_key, what, pairs) in [
+        ("launch_measurements", "the launch measurement", launch),
+        ("init_data", "the init data", init),
+    ] {
+        for (table, key, meets) in pairs.into_iter().flatten() {
             if meets == Some(false) {
                 return Err(cx.err(
                     table,
                     key,
-                    format!("{table}.{key} and common.init_data have no value in common: every {table} guest would be refused"),
-                    "list the init data in one place, or make the two lists overlap",
+                    format!("{table}.{key} and common.{common_key} have no value in common: every {table} guest would be refused"),
+                    &format!("list {what} in one place, or make the two lists overlap"),
                 ));
             }
         }
@@ -465,11 +460,21 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
             ("min_current_tcb", &snp.min_current_tcb),
         ] {
             let Some(m) = min else { continue };
-            for (name, product, present) in [
-                ("milan", ProductName::Milan, m.milan.is_some()),
-                ("genoa", ProductName::Genoa, m.genoa.is_some()),
-                ("turin", ProductName::Turin, m.turin.is_some()),
+            for (name, product, table) in [
+                ("milan", ProductName::Milan, &m.milan),
+                ("genoa", ProductName::Genoa, &m.genoa),
+                ("turin", ProductName::Turin, &m.turin),
             ] {
+                let present = table.is_some();
+                if product != ProductName::Turin && table.as_ref().is_some_and(|t| t.fmc.is_some())
+                {
+                    return Err(cx.err(
+                        &format!("snp.{key}.{name}"),
+                        "fmc",
+                        format!("snp.{key}.{name}.fmc: only Turin has an FMC component"),
+                        "set fmc in the turin table",
+                    ));
+                }
                 let allowed = snp.products.as_ref().is_none_or(|p| p.0.contains(&product));
                 if present && !allowed {
                     return Err(cx.err(

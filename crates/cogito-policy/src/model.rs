@@ -75,17 +75,18 @@ pub struct MinTcb {
     pub fmc: Option<u8>,
     /// Minimums for Milan reports only, replacing the ones above component
     /// by component (each product line numbers its SPLs its own way).
-    pub milan: Option<MinTcbNoFmc>,
-    /// Minimums for Genoa reports only.
-    pub genoa: Option<MinTcbNoFmc>,
+    /// Milan has no FMC: `fmc` here is a load error.
+    pub milan: Option<MinTcbParts>,
+    /// Minimums for Genoa reports only (no FMC either).
+    pub genoa: Option<MinTcbParts>,
     /// Minimums for Turin reports only.
-    pub turin: Option<MinTcbTurin>,
+    pub turin: Option<MinTcbParts>,
 }
 
-/// Per-product minimums of Milan or Genoa, which have no FMC component.
+/// The per-product minimums of one product line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MinTcbNoFmc {
+pub struct MinTcbParts {
     /// PSP bootloader SPL.
     pub bootloader: Option<u8>,
     /// PSP OS (TEE) SPL.
@@ -94,21 +95,7 @@ pub struct MinTcbNoFmc {
     pub snp: Option<u8>,
     /// Microcode patch level.
     pub microcode: Option<u8>,
-}
-
-/// Per-product minimums of Turin.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MinTcbTurin {
-    /// PSP bootloader SPL.
-    pub bootloader: Option<u8>,
-    /// PSP OS (TEE) SPL.
-    pub tee: Option<u8>,
-    /// SNP firmware SPL.
-    pub snp: Option<u8>,
-    /// Microcode patch level.
-    pub microcode: Option<u8>,
-    /// FMC SPL.
+    /// FMC SPL (Turin only).
     pub fmc: Option<u8>,
 }
 
@@ -118,22 +105,15 @@ impl MinTcb {
     /// product's own value if it has one, else the general one, each with
     /// the key path it comes from (`genoa.microcode`, `snp`).
     pub fn effective(&self, product: &str) -> [(&'static str, Option<(u8, String)>); 5] {
-        let own: [Option<u8>; 5] = match product {
-            "milan" | "genoa" => {
-                let t = if product == "milan" {
-                    &self.milan
-                } else {
-                    &self.genoa
-                };
-                t.as_ref().map_or([None; 5], |t| {
-                    [t.bootloader, t.tee, t.snp, t.microcode, None]
-                })
-            }
-            "turin" => self.turin.as_ref().map_or([None; 5], |t| {
-                [t.bootloader, t.tee, t.snp, t.microcode, t.fmc]
-            }),
-            _ => [None; 5],
-        };
+        let own = match product {
+            "milan" => self.milan.as_ref(),
+            "genoa" => self.genoa.as_ref(),
+            "turin" => self.turin.as_ref(),
+            _ => None,
+        }
+        .map_or([None; 5], |t| {
+            [t.bootloader, t.tee, t.snp, t.microcode, t.fmc]
+        });
         let general = [
             self.bootloader,
             self.tee,
