@@ -73,7 +73,7 @@ const fn cfg(
 
 /// Expected digests on the synthetic image, computed once with
 /// sev-snp-measure 0.0.13 (`COGITO_MEASURE_WRITE_DIR=/tmp/s cargo test -p
-/// cogito-measure --test snp write_synthetic_inputs`, then
+/// cogito-measure --test snp write_synthetic_inputs -- --ignored`, then
 /// `sev-snp-measure --mode snp --ovmf /tmp/s/synthetic.fd --vcpus N
 /// --vcpu-type T --vmm-type V [--kernel /tmp/s/kernel.bin [--initrd
 /// /tmp/s/initrd.bin] [--append "console=ttyS0 root=/dev/vda1 ro"]]
@@ -111,12 +111,13 @@ fn synthetic_image_matches_committed_sev_snp_measure_values() {
     }
 }
 
-/// Writes the synthetic inputs for regenerating [`SYNTHETIC_VECTORS`].
+/// Writes the synthetic inputs for regenerating [`SYNTHETIC_VECTORS`]. A
+/// tool, not a check: ignored unless asked for by name with `--ignored`.
 #[test]
+#[ignore = "writes the synthetic inputs to $COGITO_MEASURE_WRITE_DIR for regenerating SYNTHETIC_VECTORS"]
 fn write_synthetic_inputs() {
-    let Some(dir) = std::env::var_os("COGITO_MEASURE_WRITE_DIR") else {
-        return;
-    };
+    let dir = std::env::var_os("COGITO_MEASURE_WRITE_DIR")
+        .expect("set COGITO_MEASURE_WRITE_DIR to the folder to write the synthetic inputs to");
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("synthetic.fd"), common::synthetic_ovmf()).unwrap();

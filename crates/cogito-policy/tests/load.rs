@@ -257,7 +257,11 @@ fn per_product_tcb_tables_must_be_reachable_and_fmc_is_turin_only() {
     );
     assert_eq!(e.line, Some(5), "{e}");
     let e = err("[policy]\nname = \"x\"\n[snp.min_launch_tcb.genoa]\nfmc = 1\n");
-    assert!(e.message.contains("genoa.fmc: only Turin has an FMC component"), "{e}");
+    assert!(
+        e.message
+            .contains("genoa.fmc: only Turin has an FMC component"),
+        "{e}"
+    );
     assert_eq!(e.line, Some(4), "{e}");
     load_str("[policy]\nname = \"x\"\n[snp.min_launch_tcb.turin]\nfmc = 1\n").unwrap();
 }
