@@ -281,16 +281,19 @@ struct Decoder<'a> {
     base: usize,
 }
 
-const MAJOR_NAMES: [&str; 8] = [
-    "unsigned integer",
-    "negative integer",
-    "byte string",
-    "text string",
-    "array",
-    "map",
-    "tag",
-    "simple/float",
-];
+/// The name of a major type (the top 3 bits of an initial byte, 0..=7).
+fn major_name(major: u8) -> &'static str {
+    match major {
+        0 => "unsigned integer",
+        1 => "negative integer",
+        2 => "byte string",
+        3 => "text string",
+        4 => "array",
+        5 => "map",
+        6 => "tag",
+        _ => "simple/float",
+    }
+}
 
 impl<'a> Decoder<'a> {
     fn err(&self, at: usize, kind: CborErrorKind) -> CborError {
@@ -330,7 +333,7 @@ impl<'a> Decoder<'a> {
         let ib = self.take(1, start)?.first().copied().unwrap_or(0);
         let major = ib >> 5;
         let ai = ib & 0x1f;
-        let (width, min): (u64, u64) = match ai {
+        let (width, min): (u8, u64) = match ai {
             0..=23 => return Ok((major, ai, u64::from(ai))),
             24 => (1, 24),
             25 => (2, 0x100),
@@ -349,20 +352,14 @@ impl<'a> Decoder<'a> {
         if major == 7 {
             // Simple values and floats: the argument is not a length, so the
             // shortest-form rule is checked by the caller.
-            let arg = self.take(width, start)?;
+            let arg = self.take(u64::from(width), start)?;
             let v = arg.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
             return Ok((major, ai, v));
         }
-        let arg = self.take(width, start)?;
+        let arg = self.take(u64::from(width), start)?;
         let v = arg.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
         if v < min {
-            return Err(self.err(
-                start,
-                CborErrorKind::NonMinimal {
-                    value: v,
-                    width: width as u8,
-                },
-            ));
+            return Err(self.err(start, CborErrorKind::NonMinimal { value: v, width }));
         }
         Ok((major, ai, v))
     }
@@ -375,7 +372,7 @@ impl<'a> Decoder<'a> {
                 2..=5 => self.err(
                     start,
                     CborErrorKind::IndefiniteLength {
-                        major: MAJOR_NAMES[usize::from(major)],
+                        major: major_name(major),
                     },
                 ),
                 7 => self.err(
@@ -446,15 +443,18 @@ impl<'a> Decoder<'a> {
             _ => match ai {
                 0..=23 => Value::Simple(ai),
                 // RFC 8949 §3.3: a 1-byte simple value must be 32..=255.
-                24 if arg >= 32 => Value::Simple(arg as u8),
-                24 => {
-                    return Err(self.err(
-                        start,
-                        CborErrorKind::NotWellFormed {
-                            detail: "two-byte simple value below 32",
-                        },
-                    ))
-                }
+                // A 1-byte argument always fits a u8.
+                24 => match u8::try_from(arg) {
+                    Ok(simple) if simple >= 32 => Value::Simple(simple),
+                    _ => {
+                        return Err(self.err(
+                            start,
+                            CborErrorKind::NotWellFormed {
+                                detail: "two-byte simple value below 32",
+                            },
+                        ))
+                    }
+                },
                 _ => return Err(self.err(start, CborErrorKind::Float)),
             },
         };
@@ -475,8 +475,11 @@ impl<'a> Decoder<'a> {
     /// An element count `n`, each element at least `min_bytes` long.
     fn count(&self, n: u64, min_bytes: u64, start: usize) -> Result<usize, CborError> {
         let available = self.remaining();
-        match n.checked_mul(min_bytes).map(usize::try_from) {
-            Some(Ok(need)) if need <= available => Ok(n as usize),
+        match (
+            usize::try_from(n),
+            n.checked_mul(min_bytes).map(usize::try_from),
+        ) {
+            (Ok(n), Some(Ok(need))) if need <= available => Ok(n),
             _ => Err(self.err(
                 start,
                 CborErrorKind::Truncated {
@@ -491,32 +494,40 @@ impl<'a> Decoder<'a> {
 /// Appends a CBOR head with the shortest-form argument (RFC 8949 §3, §4.2.1).
 pub fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
     let m = major << 5;
-    if arg < 24 {
-        out.push(m | arg as u8);
-    } else if arg <= 0xff {
-        out.push(m | 24);
-        out.push(arg as u8);
-    } else if arg <= 0xffff {
+    if let Ok(a) = u8::try_from(arg) {
+        if a < 24 {
+            out.push(m | a);
+        } else {
+            out.push(m | 24);
+            out.push(a);
+        }
+    } else if let Ok(a) = u16::try_from(arg) {
         out.push(m | 25);
-        out.extend_from_slice(&(arg as u16).to_be_bytes());
-    } else if arg <= 0xffff_ffff {
+        out.extend_from_slice(&a.to_be_bytes());
+    } else if let Ok(a) = u32::try_from(arg) {
         out.push(m | 26);
-        out.extend_from_slice(&(arg as u32).to_be_bytes());
+        out.extend_from_slice(&a.to_be_bytes());
     } else {
         out.push(m | 27);
         out.extend_from_slice(&arg.to_be_bytes());
     }
 }
 
+/// A length as a CBOR argument. `usize` is at most 64 bits wide on every
+/// target Rust supports, so this never saturates.
+fn len_arg(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
+}
+
 /// Appends a byte string.
 pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    write_head(out, 2, bytes.len() as u64);
+    write_head(out, 2, len_arg(bytes.len()));
     out.extend_from_slice(bytes);
 }
 
 /// Appends a text string.
 pub fn write_text(out: &mut Vec<u8>, text: &str) {
-    write_head(out, 3, text.len() as u64);
+    write_head(out, 3, len_arg(text.len()));
     out.extend_from_slice(text.as_bytes());
 }
 

@@ -644,7 +644,8 @@ pub fn base64url(s: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            // `acc` held at most 13 bits, so the top 8 of them fit a u8.
+            out.push(u8::try_from(acc >> bits).ok()?);
             acc &= (1 << bits) - 1;
         }
     }

@@ -2,6 +2,14 @@
 //! and key claims; test keys are refused by default; truncated and mutated
 //! tokens never panic and never verify once a signed byte changed.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::path::{Path, PathBuf};
 
 use cogito_cca::claims::LifecycleState;

@@ -5,6 +5,14 @@
 //! parses). The FAKE CPAKs are not published test keys, so nothing here
 //! needs `allow_test_keys`.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

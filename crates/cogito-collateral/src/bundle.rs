@@ -107,7 +107,10 @@ pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            // The low byte: `acc` is never masked, so it still holds the
+            // bits of earlier characters above the 8 wanted here.
+            let [_, _, _, byte] = (acc >> bits).to_be_bytes();
+            out.push(byte);
         }
     }
     Some(out)

@@ -239,6 +239,7 @@ pub(crate) fn crl_next_update(der: &[u8]) -> Option<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::as_conversions)]
 mod tests {
     use std::path::PathBuf;
 

@@ -13,6 +13,14 @@
 //! Run with `cargo bench -p cogito-measure --bench measure`. Without the
 //! image it prints a notice and does nothing.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::hint::black_box;
 
 use cogito_measure::tdx::{mrtd, PageOrder};

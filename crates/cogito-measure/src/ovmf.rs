@@ -167,9 +167,10 @@ pub(crate) fn offset_from_end(
     off: u32,
     what: &'static str,
 ) -> Result<usize, MeasureError> {
-    image
-        .len()
-        .checked_sub(off as usize)
+    // An offset that does not fit in usize is larger than any image.
+    usize::try_from(off)
+        .ok()
+        .and_then(|off| image.len().checked_sub(off))
         .ok_or(MeasureError::MetadataOutOfRange {
             what,
             offset_from_end: u64::from(off),
@@ -218,7 +219,11 @@ pub(crate) fn metadata_block<'a>(
         count,
         len: u64::from(len),
     };
-    let body_len = (len as usize).checked_sub(16).ok_or(too_many.clone())?;
+    // A length that does not fit in usize does not fit in the image either.
+    let body_len = usize::try_from(len)
+        .ok()
+        .and_then(|len| len.checked_sub(16))
+        .ok_or(too_many.clone())?;
     let body = image
         .get(start.saturating_add(16)..)
         .and_then(|b| b.get(..body_len))
@@ -227,6 +232,7 @@ pub(crate) fn metadata_block<'a>(
 }
 
 #[cfg(test)]
+#[allow(clippy::as_conversions)]
 mod tests {
     use super::*;
 

@@ -8,10 +8,27 @@ use sha2::{Digest, Sha384};
 use crate::ovmf::{read_u16, read_u32};
 use crate::{Digest48, MeasureError};
 
-const IMAGE_DIRECTORY_ENTRY_SECURITY: u32 = 4;
+/// Index of the certificate table in the data directories (a `u8` so that
+/// it converts losslessly both to the `u32` NumberOfRvaAndSizes it is
+/// compared with and to the `usize` offset it is part of).
+const IMAGE_DIRECTORY_ENTRY_SECURITY: u8 = 4;
 
 fn bad(reason: &'static str) -> MeasureError {
     MeasureError::KernelNotPe { reason }
+}
+
+/// A little-endian `u32` offset or size at `at`, as a `usize`: `truncated`
+/// when the field is past the end, `beyond` when the value cannot be an
+/// offset in the file (it does not fit in `usize`, so it is larger than any
+/// file; the same reason the caller gives for a value past the end).
+fn read_len(
+    image: &[u8],
+    at: usize,
+    truncated: &'static str,
+    beyond: &'static str,
+) -> Result<usize, MeasureError> {
+    let v = read_u32(image, at).ok_or(bad(truncated))?;
+    usize::try_from(v).map_err(|_| bad(beyond))
 }
 
 /// SHA-384 Authenticode digest of `image`.
@@ -23,7 +40,12 @@ pub fn authenticode_sha384(image: &[u8]) -> Result<Digest48, MeasureError> {
     if image.get(0..2) != Some(b"MZ") {
         return Err(bad("no MZ signature"));
     }
-    let pe = read_u32(image, 0x3c).ok_or(bad("truncated DOS header"))? as usize;
+    let pe = read_len(
+        image,
+        0x3c,
+        "truncated DOS header",
+        "no PE signature at e_lfanew",
+    )?;
     if image.get(pe..pe.saturating_add(4)) != Some(b"PE\0\0") {
         return Err(bad("no PE signature at e_lfanew"));
     }
@@ -38,9 +60,14 @@ pub fn authenticode_sha384(image: &[u8]) -> Result<Digest48, MeasureError> {
             _ => return Err(bad("unknown optional header magic")),
         };
     let checksum_at = opt + 64;
-    let headers_end = read_u32(image, opt + 60).ok_or(bad("truncated optional header"))? as usize;
+    let headers_end = read_len(
+        image,
+        opt + 60,
+        "truncated optional header",
+        "SizeOfHeaders beyond the file",
+    )?;
     let rva_count = read_u32(image, rva_count_at).ok_or(bad("truncated optional header"))?;
-    let cert_dir_at = dirs_at + 8 * IMAGE_DIRECTORY_ENTRY_SECURITY as usize;
+    let cert_dir_at = dirs_at + 8 * usize::from(IMAGE_DIRECTORY_ENTRY_SECURITY);
     let headers = image
         .get(..headers_end)
         .ok_or(bad("SizeOfHeaders beyond the file"))?;
@@ -55,10 +82,15 @@ pub fn authenticode_sha384(image: &[u8]) -> Result<Digest48, MeasureError> {
             .ok_or(bad("header ranges out of order"))
     };
     h.update(piece(0, checksum_at)?);
-    let cert_size = if rva_count > IMAGE_DIRECTORY_ENTRY_SECURITY {
+    let cert_size = if rva_count > u32::from(IMAGE_DIRECTORY_ENTRY_SECURITY) {
         h.update(piece(checksum_at + 4, cert_dir_at)?);
         h.update(piece(cert_dir_at + 8, headers_end)?);
-        read_u32(image, cert_dir_at + 4).ok_or(bad("truncated data directory"))? as usize
+        read_len(
+            image,
+            cert_dir_at + 4,
+            "truncated data directory",
+            "certificate table larger than the trailing data",
+        )?
     } else {
         h.update(piece(checksum_at + 4, headers_end)?);
         0
@@ -69,8 +101,18 @@ pub fn authenticode_sha384(image: &[u8]) -> Result<Digest48, MeasureError> {
     let mut raw: Vec<(usize, usize)> = Vec::new();
     for i in 0..usize::from(sections) {
         let at = table + 40 * i;
-        let size = read_u32(image, at + 16).ok_or(bad("truncated section table"))? as usize;
-        let ptr = read_u32(image, at + 20).ok_or(bad("truncated section table"))? as usize;
+        let size = read_len(
+            image,
+            at + 16,
+            "truncated section table",
+            "section raw data beyond the file",
+        )?;
+        let ptr = read_len(
+            image,
+            at + 20,
+            "truncated section table",
+            "section raw data beyond the file",
+        )?;
         if size > 0 {
             raw.push((ptr, size));
         }

@@ -44,8 +44,12 @@ const TDX_METADATA_GUID: Guid = guid(
 );
 const META: &str = "TDVF metadata";
 const PAGE: u64 = 4096;
+/// [`PAGE`] as a length in bytes.
+const PAGE_LEN: usize = 4096;
 /// TDH.MR.EXTEND measures 256 bytes at a time.
 const CHUNK: usize = 256;
+/// [`CHUNK`] as a GPA increment.
+const CHUNK_U64: u64 = 256;
 
 /// Attribute bit 0: the VMM must TDH.MR.EXTEND the section's pages.
 pub const ATTR_MR_EXTEND: u32 = 1 << 0;
@@ -109,8 +113,10 @@ pub fn tdvf_sections(image: &[u8]) -> Result<Vec<TdvfSection>, MeasureError> {
         "e47a6535-984a-4798-865e-4685a7bf8ec2",
     )?;
     let (count, body, too_many) = metadata_block(image, off, META, *b"TDVF")?;
+    // A count that does not fit in usize cannot fit in the block either.
+    let count = usize::try_from(count).map_err(|_| too_many.clone())?;
     let mut out = Vec::new();
-    for index in 0..count as usize {
+    for index in 0..count {
         let at = index * 32;
         let fields = (
             read_u32(body, at),
@@ -202,7 +208,12 @@ pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
         let pages = s.memory_data_size / PAGE;
         let add = s.attributes & ATTR_PAGE_AUG == 0;
         let contents = if s.attributes & ATTR_MR_EXTEND != 0 {
-            let start = s.data_offset as usize;
+            let outside = || MeasureError::TdvfSection {
+                index,
+                reason: "measured data lies outside the image",
+            };
+            // An offset that does not fit in usize lies outside any image.
+            let start = usize::try_from(s.data_offset).map_err(|_| outside())?;
             let len =
                 usize::try_from(s.memory_data_size).map_err(|_| MeasureError::TdvfSection {
                     index,
@@ -212,10 +223,7 @@ pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
                 start
                     .checked_add(len)
                     .and_then(|end| image.get(start..end))
-                    .ok_or(MeasureError::TdvfSection {
-                        index,
-                        reason: "measured data lies outside the image",
-                    })?,
+                    .ok_or_else(outside)?,
             )
         } else {
             None
@@ -231,14 +239,16 @@ pub fn mrtd(image: &[u8], order: PageOrder) -> Result<Digest48, MeasureError> {
         };
         let extend = |h: &mut Sha384, p: u64| {
             if let Some(data) = contents {
-                let page_start = (p * PAGE) as usize;
-                let page = data
-                    .get(page_start..page_start + PAGE as usize)
+                // p * PAGE < memory_data_size = data.len(), so it fits in usize.
+                let page = usize::try_from(p * PAGE)
+                    .ok()
+                    .and_then(|start| data.get(start..start.checked_add(PAGE_LEN)?))
                     .unwrap_or_default();
-                for (i, chunk) in page.chunks(CHUNK).enumerate() {
-                    let gpa = s.memory_address + p * PAGE + (i * CHUNK) as u64;
+                let mut gpa = s.memory_address + p * PAGE;
+                for chunk in page.chunks(CHUNK) {
                     h.update(op_block(b"MR.EXTEND", gpa));
                     h.update(chunk);
+                    gpa += CHUNK_U64;
                 }
             }
         };
@@ -406,16 +416,16 @@ pub fn qemu_patch_kernel(kernel: &[u8], p: &QemuKernelPatch) -> Result<Vec<u8>, 
     // Protocol ≥ 2.02 and LOADED_HIGH: real-mode code at 0x10000, command line at 0x20000.
     const REAL_ADDR: u32 = 0x10000;
     const CMDLINE_ADDR: u32 = 0x20000;
+    // heap_end_ptr: the end of the heap relative to the real-mode code.
+    const HEAP_END_PTR: u16 = 0xfe00;
+    const _: () = assert!(CMDLINE_ADDR - REAL_ADDR - 0x200 == 0xfe00);
     put(0x210, &[0xB0])?; // type_of_loader: QEMU
     let loadflags = kernel
         .get(0x211)
         .copied()
         .ok_or(bad("truncated setup header"))?;
     put(0x211, &[loadflags | 0x80])?; // CAN_USE_HEAP
-    put(
-        0x224,
-        &((CMDLINE_ADDR - REAL_ADDR - 0x200) as u16).to_le_bytes(),
-    )?; // heap_end_ptr
+    put(0x224, &HEAP_END_PTR.to_le_bytes())?; // heap_end_ptr
     put(0x228, &CMDLINE_ADDR.to_le_bytes())?; // cmd_line_ptr
     if p.initrd_size > 0 {
         let xloadflags = crate::ovmf::read_u16(kernel, 0x236).unwrap_or(0);

@@ -1,6 +1,14 @@
 //! Untrusted images: truncated or corrupted firmware and kernels give
 //! errors, never panics.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 mod common;
 
 use cogito_measure::tdx::{mrtd, qemu_patch_kernel, rtmr1_direct_boot, PageOrder, QemuKernelPatch};

@@ -1,6 +1,14 @@
 //! SEV-SNP launch digests: committed expected values on a synthetic image,
 //! and a live comparison with `sev-snp-measure` where it is installed.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,14 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the collateral clients'
 //! tests (never any other address).
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha384};
 
 /// A page is 4 KiB.
 pub(crate) const PAGE: usize = 4096;
+/// [`PAGE`] as a `u64`, for guest-physical addresses and section sizes.
+pub(crate) const PAGE_U64: u64 = 4096;
 
 /// PAGE_TYPE values (§8.17, Table 66).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +58,16 @@ impl LaunchDigest {
     /// for NORMAL and VMSA pages and zero otherwise; IMI_PAGE and the VMPL
     /// permissions are 0 for a plain (non-migration) launch.
     fn update(&mut self, page_type: PageType, gpa: u64, contents: &[u8; 48]) {
+        // The discriminant of a #[repr(u8)] enum whose discriminants are the
+        // spec's PAGE_TYPE values: the cast is lossless.
+        #[allow(clippy::as_conversions)]
+        let page_type = page_type as u8;
         let mut info = [0u8; 0x70];
         info[0x00..0x30].copy_from_slice(&self.ld); // DIGEST_CUR
         info[0x30..0x60].copy_from_slice(contents); // CONTENTS
         info[0x60..0x62].copy_from_slice(&0x70u16.to_le_bytes()); // LENGTH
-        info[0x62] = page_type as u8; // PAGE_TYPE
-                                      // 0x63 IMI_PAGE, 0x64..0x67 VMPL3/2/1_PERMS, 0x67 reserved: all 0.
+        info[0x62] = page_type; // PAGE_TYPE
+                                // 0x63 IMI_PAGE, 0x64..0x67 VMPL3/2/1_PERMS, 0x67 reserved: all 0.
         info[0x68..0x70].copy_from_slice(&gpa.to_le_bytes()); // GPA
         self.ld = Sha384::digest(info).into();
     }
@@ -72,7 +78,7 @@ impl LaunchDigest {
         for page in data.chunks(PAGE) {
             let d: [u8; 48] = Sha384::digest(page).into();
             self.update(PageType::Normal, at, &d);
-            at = at.wrapping_add(PAGE as u64);
+            at = at.wrapping_add(PAGE_U64);
         }
     }
 
@@ -81,7 +87,7 @@ impl LaunchDigest {
         let mut off = 0u64;
         while off < len {
             self.update(page_type, gpa.wrapping_add(off), &[0u8; 48]);
-            off += PAGE as u64;
+            off += PAGE_U64;
         }
     }
 

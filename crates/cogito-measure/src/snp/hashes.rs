@@ -43,6 +43,10 @@ const CMDLINE_GUID: Guid = guid(
 const ENTRY_LEN: usize = 16 + 2 + 32;
 /// Header (GUID, u16 length) and three entries.
 pub(crate) const TABLE_LEN: usize = 16 + 2 + 3 * ENTRY_LEN;
+/// [`ENTRY_LEN`] and [`TABLE_LEN`] as the `u16` length fields hold them.
+const ENTRY_LEN_U16: u16 = 50;
+const TABLE_LEN_U16: u16 = 168;
+const _: () = assert!(ENTRY_LEN == 50 && TABLE_LEN == 168);
 /// QEMU pads the table to a multiple of 16 bytes.
 pub(crate) const PADDED_LEN: usize = (TABLE_LEN + 15) & !15;
 
@@ -74,10 +78,10 @@ impl KernelHashesInput<'_> {
         ];
         let mut t = Vec::with_capacity(PADDED_LEN);
         t.extend_from_slice(&TABLE_GUID);
-        t.extend_from_slice(&(TABLE_LEN as u16).to_le_bytes());
+        t.extend_from_slice(&TABLE_LEN_U16.to_le_bytes());
         for (g, h) in &entries {
             t.extend_from_slice(g);
-            t.extend_from_slice(&(ENTRY_LEN as u16).to_le_bytes());
+            t.extend_from_slice(&ENTRY_LEN_U16.to_le_bytes());
             t.extend_from_slice(h);
         }
         t.resize(PADDED_LEN, 0);

@@ -28,7 +28,7 @@ pub use hashes::KernelHashesInput;
 
 use crate::ovmf::{guid, metadata_block, read_u32, FooterTable, Guid};
 use crate::MeasureError;
-use gctx::{LaunchDigest, PageType, PAGE};
+use gctx::{LaunchDigest, PageType, PAGE, PAGE_U64};
 
 /// The VMM that launches the guest; they set up the initial vCPU state and
 /// some pages differently.
@@ -174,8 +174,10 @@ const META: &str = "SEV metadata";
 /// version (1), u32 section count; then (u32 gpa, u32 size, u32 type) each.
 fn parse_sev_metadata(image: &[u8], off: u32) -> Result<Vec<SevSection>, MeasureError> {
     let (count, body, too_many) = metadata_block(image, off, META, *b"ASEV")?;
+    // A count that does not fit in usize cannot fit in the block either.
+    let count = usize::try_from(count).map_err(|_| too_many.clone())?;
     let mut sections = Vec::new();
-    for i in 0..count as usize {
+    for i in 0..count {
         let at = i * 12;
         let (gpa, size, ty) = match (
             read_u32(body, at),
@@ -201,7 +203,7 @@ fn parse_sev_metadata(image: &[u8], off: u32) -> Result<Vec<SevSection>, Measure
         sections.push(SevSection { gpa, size, kind });
     }
     let pages = sections.iter().fold(0u64, |n, s| {
-        n.saturating_add(u64::from(s.size).div_ceil(PAGE as u64).max(1))
+        n.saturating_add(u64::from(s.size).div_ceil(PAGE_U64).max(1))
     });
     if pages > crate::MAX_METADATA_PAGES {
         return Err(MeasureError::TooManyPages {
@@ -245,7 +247,8 @@ pub fn snp_ovmf_hash(ovmf: &[u8]) -> Result<[u8; 48], MeasureError> {
 /// The firmware image as NORMAL pages, ending at 4 GiB.
 fn firmware_pages(ld: &mut LaunchDigest, ovmf: &[u8]) -> Result<(), MeasureError> {
     const FOUR_GIB: u64 = 1 << 32;
-    let len = ovmf.len() as u64;
+    // Saturates on a (hypothetical) length beyond u64, refused as > 4 GiB.
+    let len = u64::try_from(ovmf.len()).unwrap_or(u64::MAX);
     if ovmf.is_empty() || ovmf.len() % PAGE != 0 || len > FOUR_GIB {
         return Err(MeasureError::FirmwareSize { len: ovmf.len() });
     }
@@ -284,7 +287,7 @@ pub fn snp_launch_digest(input: &SnpInput<'_>) -> Result<[u8; 48], MeasureError>
     for (index, s) in fw.sections.iter().enumerate() {
         let gpa = u64::from(s.gpa);
         let whole_pages = || {
-            if s.size as usize % PAGE == 0 {
+            if u64::from(s.size) % PAGE_U64 == 0 {
                 Ok(u64::from(s.size))
             } else {
                 Err(MeasureError::SevSectionSize {
@@ -304,10 +307,10 @@ pub fn snp_launch_digest(input: &SnpInput<'_>) -> Result<[u8; 48], MeasureError>
                 ld.empty_pages(ty, gpa, whole_pages()?);
             }
             // One page each, whatever the declared size.
-            SevSectionType::Secrets => ld.empty_pages(PageType::Secrets, gpa, PAGE as u64),
+            SevSectionType::Secrets => ld.empty_pages(PageType::Secrets, gpa, PAGE_U64),
             SevSectionType::Cpuid => {
                 if input.vmm != VmmType::Ec2 {
-                    ld.empty_pages(PageType::Cpuid, gpa, PAGE as u64);
+                    ld.empty_pages(PageType::Cpuid, gpa, PAGE_U64);
                 }
             }
             SevSectionType::KernelHashes => match &input.kernel {
@@ -324,7 +327,7 @@ pub fn snp_launch_digest(input: &SnpInput<'_>) -> Result<[u8; 48], MeasureError>
             .iter()
             .filter(|s| s.kind == SevSectionType::Cpuid)
         {
-            ld.empty_pages(PageType::Cpuid, u64::from(s.gpa), PAGE as u64);
+            ld.empty_pages(PageType::Cpuid, u64::from(s.gpa), PAGE_U64);
         }
     }
 
@@ -350,11 +353,12 @@ fn hashes_page(
         what: "SEV hashes table",
         guid: "7255371f-3a3b-4b04-927b-1da6efa8d454",
     })?;
-    if size as usize != PAGE {
+    if u64::from(size) != PAGE_U64 {
         return Err(MeasureError::KernelHashesSectionSize { size });
     }
     let offset = table_gpa & 0xfff;
-    let at = offset as usize;
+    let at =
+        usize::try_from(offset).map_err(|_| MeasureError::HashesTableCrossesPage { offset })?;
     let mut page = vec![0u8; PAGE];
     let dst = page
         .get_mut(at..at + hashes::PADDED_LEN)

@@ -69,8 +69,8 @@ pub(crate) fn save_area(eip: u32, sev_features: u64, vcpu_sig: u32, vmm: VmmType
             0x8b,
             u64::from(vcpu_sig),
             0x0007_0406_0007_0406,
-            0x1f80,
-            0x37f,
+            0x1f80_u32,
+            0x37f_u16,
         ),
         // EC2 marks the BSP's code segment not-yet-accessed.
         VmmType::Ec2 => (
@@ -107,7 +107,7 @@ pub(crate) fn save_area(eip: u32, sev_features: u64, vcpu_sig: u32, vmm: VmmType
     p.u64(RDX, rdx);
     p.u64(SEV_FEATURES, sev_features);
     p.u64(XCR0, 0x1);
-    p.put(MXCSR, &(mxcsr as u32).to_le_bytes());
-    p.put(X87_FCW, &(fcw as u16).to_le_bytes());
+    p.put(MXCSR, &mxcsr.to_le_bytes());
+    p.put(X87_FCW, &fcw.to_le_bytes());
     p.0
 }

@@ -6,6 +6,13 @@
 //! TDX metadata block. It is not a bootable firmware; it has exactly the
 //! structure the calculators and sev-snp-measure read.
 #![allow(dead_code)]
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 pub const LEN: usize = 16 * 4096;
 /// Where the SEV metadata and the TDVF descriptor sit in the image.
