@@ -9,12 +9,15 @@
 //! roots; see `cogito verify --help`.
 
 use clap::Args;
+use cogito_attest::{
+    Anchors, NoFetch, Options, Request, SuppliedCollateral, Verification, Verifier,
+};
 use cogito_core::anchors::certificates_from_pem_or_der;
-use cogito_core::{CogitoError, VerificationTime};
-use cogito_snp::{verify_report, Collateral, Options, VerifiedCache};
+use cogito_core::{ErrorClass, VerificationTime};
 
+use crate::failure::Failure;
+use crate::out::{errln, out, outln};
 use crate::output;
-use crate::verify::{Failure, Success};
 
 const REPORT: &[u8] = include_bytes!("../../../test-vectors/snp/genoa-v3-vcek/report.bin");
 const VCEK: &[u8] = include_bytes!("../../../test-vectors/snp/genoa-v3-vcek/vcek.der");
@@ -27,58 +30,45 @@ const AT: &str = "2025-06-01T00:00:00Z";
 #[derive(Args, Debug)]
 pub struct DemoArgs {}
 
+fn embedded(message: impl std::fmt::Display) -> Failure {
+    Failure::new("demo.embedded", ErrorClass::Internal, message.to_string())
+}
+
+/// Runs the embedded report through the same pipeline as `cogito verify`.
+/// The outer error is a broken demo; the inner result is the verdict.
 fn verify_embedded(
     report: &[u8],
     trust_fake_roots: bool,
-) -> Result<Result<Success, Failure>, Failure> {
-    let chain = certificates_from_pem_or_der(CHAIN).map_err(|m| Failure {
-        code: "demo.embedded",
-        class: cogito_core::ErrorClass::Internal,
-        message: m,
-    })?;
-    let collateral = Collateral {
-        vcek: Some(VCEK.to_vec()),
-        chain,
-        ..Collateral::default()
+) -> Result<Result<Verification, Failure>, Failure> {
+    let collateral = SuppliedCollateral {
+        snp: cogito_snp::Collateral {
+            vcek: Some(VCEK.to_vec()),
+            chain: certificates_from_pem_or_der(CHAIN).map_err(embedded)?,
+            ..cogito_snp::Collateral::default()
+        },
+        ..SuppliedCollateral::default()
     };
-    let mut anchors = cogito_snp::builtin_anchors().clone();
+    let mut anchors = Anchors::builtin();
     if trust_fake_roots {
         for (name, pem) in [
             ("testkit Genoa ARK", FAKE_ARK),
             ("testkit Genoa ASK", FAKE_ASK),
         ] {
             anchors
+                .x509
                 .add_pem_or_der(pem, false, name)
-                .map_err(|e| Failure {
-                    code: "demo.embedded",
-                    class: cogito_core::ErrorClass::Internal,
-                    message: e.to_string(),
-                })?;
+                .map_err(embedded)?;
         }
     }
-    let at = VerificationTime::parse_rfc3339(AT).map_err(|e| Failure {
-        code: "demo.embedded",
-        class: cogito_core::ErrorClass::Internal,
-        message: e.to_string(),
-    })?;
-    let result = verify_report(
-        report,
-        &collateral,
-        &anchors,
-        at,
-        &Options::default(),
-        &VerifiedCache::default(),
-    )
-    .map(|verified| Success {
-        evidence_kind: "AMD SEV-SNP attestation report",
-        outcome: crate::verify::Outcome::Snp(verified),
-    })
-    .map_err(|e| Failure {
-        code: e.code(),
-        class: e.class(),
-        message: e.to_string(),
-    });
-    Ok(result)
+    let request = Request {
+        evidence: report,
+        collateral: &collateral,
+        at: VerificationTime::parse_rfc3339(AT).map_err(embedded)?,
+        options: &Options::default(),
+    };
+    Ok(Verifier::without_cache(anchors)
+        .verify(&request, &NoFetch)
+        .map_err(Failure::from))
 }
 
 fn attempt(
@@ -88,14 +78,14 @@ fn attempt(
     expect: Result<(), &'static str>,
 ) -> Result<bool, Failure> {
     let result = verify_embedded(report, trust_fake_roots)?;
-    println!("── {title}");
-    print!("{}", output::render_text(&result));
+    outln!("── {title}");
+    out!("{}", output::render_text(&result));
     let as_expected = match (&result, expect) {
         (Ok(_), Ok(())) => true,
         (Err(f), Err(code)) => f.code == code,
         _ => false,
     };
-    println!();
+    outln!();
     Ok(as_expected)
 }
 
@@ -105,18 +95,11 @@ fn appraise_step(title: &str, policy: &str, expect_accept: bool) -> Result<bool,
     let policy = cogito_policy::load("(embedded demo policy)", policy, &mut |_| {
         Err("the demo policy has no includes".into())
     })
-    .map_err(|e| Failure {
-        code: "demo.embedded",
-        class: cogito_core::ErrorClass::Internal,
-        message: e.to_string(),
-    })?;
-    let crate::verify::Outcome::Snp(v) = &verified.outcome else {
-        return Ok(false);
-    };
-    let appraisal = cogito_policy::appraise(&policy, cogito_policy::Input::Snp(v));
-    println!("── {title}");
-    print!("{}", crate::policy::render_appraisal(&appraisal, &policy));
-    println!();
+    .map_err(embedded)?;
+    let appraisal = verified.appraise(&policy);
+    outln!("── {title}");
+    out!("{}", output::render_appraisal(&appraisal, &policy));
+    outln!();
     Ok(appraisal.accepted == expect_accept)
 }
 
@@ -137,10 +120,10 @@ fn demo_policy(measurement: &str) -> String {
 }
 
 pub fn run(_args: &DemoArgs) -> i32 {
-    println!(
+    outln!(
         "cogito demo: verifying embedded SEV-SNP evidence signed by the testkit's FAKE AMD roots"
     );
-    println!("(trusted here only because the demo says so; real reports verify against AMD's built-in roots)\n");
+    outln!("(trusted here only because the demo says so; real reports verify against AMD's built-in roots)\n");
     let mut tampered = REPORT.to_vec();
     tampered[0x90] ^= 0x01; // one bit of MEASUREMENT
     let runs = [
@@ -179,16 +162,16 @@ pub fn run(_args: &DemoArgs) -> i32 {
             Ok(true) => {}
             Ok(false) => ok = false,
             Err(f) => {
-                eprintln!("demo: {}", f.message);
+                errln!("demo: {}", f.message);
                 ok = false;
             }
         }
     }
     if ok {
-        println!("demo: all five outcomes are as expected (1 verified, 2 and 3 refused; policy 4 accepts, 5 refuses)");
+        outln!("demo: all five outcomes are as expected (1 verified, 2 and 3 refused; policy 4 accepts, 5 refuses)");
         0
     } else {
-        println!("demo: an outcome was not as expected");
+        outln!("demo: an outcome was not as expected");
         1
     }
 }

@@ -4,11 +4,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use cogito_core::CogitoError;
-use cogito_tdx::eventlog::{parse_ccel_table, parse_event_log, DecodedEvent, EventLog};
+use cogito_tdx::eventlog::{parse_ccel_table, parse_event_log, CcelTable, DecodedEvent, EventLog};
 use serde_json::json;
 
-use crate::verify::Format;
+use crate::failure::Failure;
+use crate::files::read;
+use crate::out::{out, outln};
+use crate::output::{self, Format};
 
 #[derive(Args, Debug)]
 #[command(after_help = crate::EXIT_CODES_HELP)]
@@ -22,21 +24,6 @@ pub struct EventlogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-}
-
-fn fail(format: Format, code: &str, class: cogito_core::ErrorClass, message: String) -> i32 {
-    match format {
-        Format::Json => println!(
-            "{}",
-            json!({"verdict": "rejected", "error": {"code": code, "class": class.as_str(), "message": message}, "exit_code": class.exit_code()})
-        ),
-        Format::Text => println!(
-            "REJECTED  {message}\n  code            {code} ({}, exit {})",
-            class.as_str(),
-            class.exit_code()
-        ),
-    }
-    class.exit_code()
 }
 
 fn describe(decoded: &Option<DecodedEvent>) -> String {
@@ -101,63 +88,48 @@ fn render_text(log: &EventLog, rtmrs: &[[u8; 48]; 4]) -> String {
     o
 }
 
-pub fn run(args: &EventlogArgs) -> i32 {
-    let bytes = match std::fs::read(&args.file) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(
-                args.format,
-                "input.unreadable",
-                cogito_core::ErrorClass::BadInput,
-                format!("{}: {e}", args.file.display()),
-            )
-        }
-    };
+fn load(args: &EventlogArgs) -> Result<(EventLog, Option<CcelTable>), Failure> {
+    let bytes = read(&args.file)?;
     let table = match &args.acpi_table {
         None => None,
-        Some(p) => match std::fs::read(p)
-            .map_err(|e| e.to_string())
-            .and_then(|b| parse_ccel_table(&b).map_err(|e| e.to_string()))
-        {
-            Ok(t) => Some(t),
-            Err(m) => {
-                return fail(
-                    args.format,
-                    "tdx.ccel.invalid",
-                    cogito_core::ErrorClass::BadInput,
-                    format!("{}: {m}", p.display()),
-                )
-            }
-        },
+        Some(p) => Some(parse_ccel_table(&read(p)?)?),
     };
-    let log = match parse_event_log(&bytes) {
-        Ok(l) => l,
-        Err(e) => return fail(args.format, e.code(), e.class(), e.to_string()),
+    Ok((parse_event_log(&bytes)?, table))
+}
+
+pub fn run(args: &EventlogArgs) -> i32 {
+    let (log, table) = match load(args) {
+        Ok(x) => x,
+        Err(f) => {
+            let class = f.class;
+            let r = Err(f);
+            match args.format {
+                Format::Text => output::print_text(&r),
+                Format::Json => output::print_json(&r),
+            }
+            return class.exit_code();
+        }
     };
     let rtmrs = log.replay();
     match args.format {
         Format::Text => {
             if let Some(t) = &table {
-                println!(
+                outln!(
                     "CCEL table: CC type {}, log area {} bytes at {:#x}",
-                    t.cc_type, t.laml, t.lasa
+                    t.cc_type,
+                    t.laml,
+                    t.lasa
                 );
             }
-            print!("{}", render_text(&log, &rtmrs));
+            out!("{}", render_text(&log, &rtmrs));
         }
-        Format::Json => {
-            let v = json!({
-                "verdict": "replayed",
-                "ccel_table": table,
-                "rtmr": rtmrs.iter().map(hex::encode).collect::<Vec<_>>(),
-                "events_per_rtmr": log.events_per_rtmr(),
-                "log": log,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
-            );
-        }
+        Format::Json => output::print_value(&json!({
+            "verdict": "replayed",
+            "ccel_table": table,
+            "rtmr": rtmrs.iter().map(hex::encode).collect::<Vec<_>>(),
+            "events_per_rtmr": log.events_per_rtmr(),
+            "log": log,
+        })),
     }
     0
 }

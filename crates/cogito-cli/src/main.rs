@@ -3,10 +3,16 @@
 //! A thin layer over the cogito libraries: argument parsing, reading files,
 //! the clock and the network live here; verification is in the libraries.
 #![forbid(unsafe_code)]
+// Everything printed goes through `out`, which ends quietly on a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod demo;
 mod eventlog;
+mod evidence;
+mod failure;
+mod files;
 mod measure;
+mod out;
 mod output;
 mod policy;
 mod verify;

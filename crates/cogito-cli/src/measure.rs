@@ -205,12 +205,12 @@ pub fn run(args: &MeasureArgs) -> i32 {
         MeasurePlatform::Tdx(a) => run_tdx(a),
     };
     match result {
-        Ok(out) => {
-            print!("{out}");
+        Ok(text) => {
+            crate::out::stdout(&text);
             0
         }
         Err(Failure(code, msg)) => {
-            eprintln!("error: {msg}");
+            crate::out::errln!("error: {msg}");
             code
         }
     }

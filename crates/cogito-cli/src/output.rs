@@ -1,11 +1,25 @@
-//! Text and JSON output of a verification.
+//! Text and JSON output: verifications, failures, appraisals. Rendering
+//! only; this module knows no command and no flag.
 
 use std::fmt::Write as _;
 
+use clap::ValueEnum;
+use cogito_attest::{EventLogReplay, Outcome, Verification};
+use cogito_policy::{Appraisal, Policy};
 use cogito_snp::claims::TcbClaims;
 use serde_json::json;
 
-use crate::verify::{Failure, Outcome, Success};
+use crate::failure::Failure;
+use crate::out::{out, outln};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A summary for people: verdict first.
+    Text,
+    /// Every claim, machine-readable; byte strings as lower-case hex.
+    Json,
+}
 
 fn yes(b: bool) -> &'static str {
     if b {
@@ -21,7 +35,7 @@ fn tcb(t: &TcbClaims) -> String {
 
 /// The human summary: verdict first, then platform, product, TCB,
 /// measurement, policy bits, and what was checked.
-pub fn render_text(result: &Result<Success, Failure>) -> String {
+pub fn render_text(result: &Result<Verification, Failure>) -> String {
     let mut o = String::new();
     match result {
         Err(f) => {
@@ -33,15 +47,21 @@ pub fn render_text(result: &Result<Success, Failure>) -> String {
                 f.class.as_str(),
                 f.class.exit_code()
             );
+            if let Some(h) = f.hint() {
+                let _ = writeln!(o, "  hint            {h}");
+            }
         }
-        Ok(s) => match &s.outcome {
-            Outcome::Snp(v) => render_snp(&mut o, s.evidence_kind, v),
-            Outcome::Cca(v) => render_cca(&mut o, s.evidence_kind, v),
-            Outcome::Tdx {
-                verified,
-                event_log,
-            } => render_tdx(&mut o, s.evidence_kind, verified, event_log.as_ref()),
-        },
+        Ok(s) => {
+            let kind = s.kind.description();
+            match &s.outcome {
+                Outcome::Snp(v) => render_snp(&mut o, kind, v),
+                Outcome::Cca(v) => render_cca(&mut o, kind, v),
+                Outcome::Tdx {
+                    verified,
+                    event_log,
+                } => render_tdx(&mut o, kind, verified, event_log.as_ref()),
+            }
+        }
     }
     o
 }
@@ -160,7 +180,7 @@ fn render_tdx(
     o: &mut String,
     evidence_kind: &str,
     v: &cogito_core::Verified<cogito_tdx::TdxClaims>,
-    event_log: Option<&crate::verify::EventLogReplay>,
+    event_log: Option<&EventLogReplay>,
 ) {
     let p = &v.platform;
     let b = &p.body;
@@ -323,60 +343,126 @@ fn render_cca(
     }
 }
 
-pub fn print_text(result: &Result<Success, Failure>) {
-    print!("{}", render_text(result));
+pub fn print_text(result: &Result<Verification, Failure>) {
+    out!("{}", render_text(result));
 }
 
 /// The JSON document: verdict, normalized claims, every platform claim,
-/// checks; or the error with its code and class.
-pub fn render_json(result: &Result<Success, Failure>) -> serde_json::Value {
+/// checks; or the error with its code, class and hint.
+pub fn render_json(result: &Result<Verification, Failure>) -> serde_json::Value {
     match result {
-        Ok(s) => match &s.outcome {
-            Outcome::Snp(v) => json!({
-                "verdict": "verified",
-                "evidence": s.evidence_kind,
-                "verified_at": v.verified_at,
-                "claims": v.claims,
-                "snp": v.platform,
-                "checks": v.checks,
-            }),
-            Outcome::Cca(v) => json!({
-                "verdict": "verified",
-                "evidence": s.evidence_kind,
-                "verified_at": v.verified_at,
-                "claims": v.claims,
-                "cca": v.platform,
-                "checks": v.checks,
-            }),
-            Outcome::Tdx {
-                verified: v,
-                event_log,
-            } => json!({
-                "verdict": "verified",
-                "evidence": s.evidence_kind,
-                "verified_at": v.verified_at,
-                "claims": v.claims,
-                "tdx": v.platform,
-                "event_log": event_log,
-                "checks": v.checks,
-            }),
-        },
+        Ok(v) => {
+            let mut doc = serde_json::to_value(v).unwrap_or_default();
+            if let Some(m) = doc.as_object_mut() {
+                m.insert("verdict".into(), json!("verified"));
+            }
+            doc
+        }
         Err(f) => json!({
             "verdict": "rejected",
             "error": {
                 "code": f.code,
                 "class": f.class.as_str(),
                 "message": f.message,
+                "hint": f.hint(),
             },
             "exit_code": f.class.exit_code(),
         }),
     }
 }
 
-pub fn print_json(result: &Result<Success, Failure>) {
-    let v = render_json(result);
-    println!(
+pub fn print_json(result: &Result<Verification, Failure>) {
+    print_value(&render_json(result));
+}
+
+/// Prints a JSON document, pretty.
+pub fn print_value(v: &serde_json::Value) {
+    outln!(
         "{}",
-        serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
     );
+}
+
+/// The appraisal for people: verdict, then failed rules in full, then the
+/// passed ones on a line each.
+pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
+    let mut o = String::new();
+    let failed = a.failures().count();
+    if a.accepted {
+        let _ = writeln!(
+            o,
+            "POLICY ACCEPTED  {:?} ({} rules passed; EAR status {})",
+            a.policy,
+            a.rules.len(),
+            a.status.as_str()
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "POLICY REFUSED   {:?} ({failed} of {} rules failed; EAR status {})",
+            a.policy,
+            a.rules.len(),
+            a.status.as_str()
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  policy file     {} (sha256 {})",
+        policy.file, policy.digest
+    );
+    let tv = serde_json::to_value(a.trust_vector).unwrap_or_default();
+    if let Some(m) = tv.as_object() {
+        let parts: Vec<String> = m
+            .iter()
+            .filter(|(_, v)| v.as_i64() != Some(0))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = writeln!(o, "  trust vector    {}", parts.join(" "));
+    }
+    if failed > 0 {
+        let _ = writeln!(o, "failed:");
+        for r in a.failures() {
+            let _ = writeln!(
+                o,
+                "  ✗ {}{}",
+                r.rule,
+                if r.default { " (default)" } else { "" }
+            );
+            let _ = writeln!(o, "      expected  {}", r.expected);
+            let _ = writeln!(o, "      actual    {}", r.actual);
+            if let Some(n) = &r.note {
+                let _ = writeln!(o, "      note      {n}");
+            }
+        }
+    }
+    let warned: Vec<_> = a.rules.iter().filter(|r| r.passed && r.warning).collect();
+    if !warned.is_empty() {
+        let _ = writeln!(o, "passed with a warning:");
+        for r in warned {
+            let _ = writeln!(
+                o,
+                "  ! {:<44} {}{}",
+                r.rule,
+                r.actual,
+                r.note
+                    .as_ref()
+                    .map(|n| format!("  ({n})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let _ = writeln!(o, "passed:");
+    for r in a.rules.iter().filter(|r| r.passed && !r.warning) {
+        let _ = writeln!(
+            o,
+            "  ✓ {:<44} {}{}",
+            format!("{}{}", r.rule, if r.default { " (default)" } else { "" }),
+            r.actual,
+            r.note
+                .as_ref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
+        );
+    }
+    o
 }

@@ -1,15 +1,18 @@
 //! `cogito policy check|test|init` and `cogito verify --policy`.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use cogito_core::{ErrorClass, VerificationTime};
-use cogito_policy::{appraise, Appraisal, Input, Policy, PolicyError};
+use cogito_core::{CogitoError, ErrorClass, VerificationTime};
+use cogito_policy::{appraise, Input};
 use serde_json::json;
 
-use crate::output;
-use crate::verify::{self, Failure, Format, Outcome, Success, VerifyOpts};
+use crate::evidence::{Decider, VerifyOpts};
+use crate::failure::Failure;
+use crate::files::load_policy;
+use crate::out::{errln, out, outln};
+use crate::output::{self, Format};
+use crate::verify;
 
 #[derive(Args, Debug)]
 #[command(after_help = crate::EXIT_CODES_HELP)]
@@ -86,35 +89,9 @@ struct InitArgs {
 pub fn run(args: &PolicyArgs) -> i32 {
     match &args.command {
         PolicyCommand::Check(a) => check(a),
-        PolicyCommand::Test(a) => run_verify_with_policy(&a.policy, &a.evidence, &a.opts, a.format),
+        PolicyCommand::Test(a) => verify::run_with_policy(&a.policy, &a.evidence, &a.opts, a.format),
         PolicyCommand::Init(a) => init(a),
     }
-}
-
-/// Loads a policy file, resolving includes relative to its directory.
-pub fn load_policy_file(path: &Path) -> Result<Policy, PolicyError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-        file: name.clone(),
-        line: None,
-        column: None,
-        message: format!("cannot read: {e}"),
-        hint: None,
-    })?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    cogito_policy::load(&name, &text, &mut |inc: &str| {
-        std::fs::read_to_string(dir.join(inc))
-            .map_err(|e| format!("{}: {e}", dir.join(inc).display()))
-    })
-}
-
-fn now() -> VerificationTime {
-    VerificationTime::from_unix(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    )
 }
 
 fn check(a: &CheckArgs) -> i32 {
@@ -122,16 +99,16 @@ fn check(a: &CheckArgs) -> i32 {
         Some(s) => match VerificationTime::parse_rfc3339(s) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("--at: {e}");
+                errln!("--at: {e}");
                 return ErrorClass::Usage.exit_code();
             }
         },
-        None => now(),
+        None => VerificationTime::now(),
     };
     let mut failed = false;
     let mut reports = Vec::new();
     for f in &a.files {
-        match load_policy_file(f) {
+        match load_policy(f) {
             Ok(p) => {
                 let notices = p.expiry_notices(at, 30 * 86_400);
                 if a.strict && notices.iter().any(|n| n.expired) {
@@ -146,7 +123,7 @@ fn check(a: &CheckArgs) -> i32 {
                 .flatten()
                 .collect();
                 if a.format == Format::Text {
-                    println!(
+                    outln!(
                         "ok       {}: policy {:?} for {} ({} include(s), sha256 {})",
                         f.display(),
                         p.name,
@@ -155,7 +132,7 @@ fn check(a: &CheckArgs) -> i32 {
                         &p.digest[..16]
                     );
                     for n in &notices {
-                        println!(
+                        outln!(
                             "  {} {} {} {} (from {})",
                             if n.expired { "EXPIRED " } else { "expires " },
                             n.expires,
@@ -180,7 +157,7 @@ fn check(a: &CheckArgs) -> i32 {
             Err(e) => {
                 failed = true;
                 if a.format == Format::Text {
-                    println!("INVALID  {e}");
+                    outln!("INVALID  {e}");
                 }
                 reports.push(json!({
                     "file": f.display().to_string(),
@@ -195,10 +172,7 @@ fn check(a: &CheckArgs) -> i32 {
         }
     }
     if a.format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
-        );
+        output::print_value(&serde_json::Value::Array(reports));
     }
     if failed {
         ErrorClass::BadInput.exit_code()
@@ -207,211 +181,30 @@ fn check(a: &CheckArgs) -> i32 {
     }
 }
 
-fn policy_failure(e: &PolicyError) -> Failure {
-    Failure {
-        code: e.code(),
-        class: ErrorClass::BadInput,
-        message: e.to_string(),
-    }
-}
-
-fn input(s: &Success) -> Input<'_> {
-    match &s.outcome {
-        Outcome::Snp(v) => Input::Snp(v),
-        Outcome::Cca(v) => Input::Cca(v),
-        Outcome::Tdx {
-            verified,
-            event_log,
-        } => Input::Tdx {
-            verified,
-            event_log: event_log.as_ref().map(|e| &e.log),
-        },
-    }
-}
-
-fn refuse_knobs(opts: &VerifyOpts) -> Result<(), Failure> {
-    let mut knobs = Vec::new();
-    if !opts.allow_tcb_status.is_empty() {
-        knobs.push("--allow-tcb-status (use tdx.tcb_statuses)");
-    }
-    if opts.permit_provisional_firmware {
-        knobs.push("--permit-provisional-firmware (use snp.allow_provisional_firmware)");
-    }
-    if !opts.allow_lifecycle.is_empty() {
-        knobs.push("--allow-lifecycle (use cca.lifecycles)");
-    }
-    if knobs.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure {
-            code: "usage.policy_knob",
-            class: ErrorClass::Usage,
-            message: format!(
-                "with a policy, the policy decides: drop {}",
-                knobs.join(", ")
-            ),
-        })
-    }
-}
-
-/// `cogito verify EVIDENCE --policy POLICY` and `cogito policy test`.
-pub fn run_verify_with_policy(
-    policy: &Path,
-    evidence: &Path,
-    opts: &VerifyOpts,
-    format: Format,
-) -> i32 {
-    let result = (|| {
-        refuse_knobs(opts)?;
-        let policy = load_policy_file(policy).map_err(|e| policy_failure(&e))?;
-        let mut opts = opts.clone();
-        opts.for_policy = true;
-        let verified = verify::verify(evidence, &opts);
-        Ok::<_, Failure>((policy, verified))
-    })();
-    let (policy, verified) = match result {
-        Ok(x) => x,
-        Err(f) => {
-            let r = Err(f);
-            match format {
-                Format::Text => output::print_text(&r),
-                Format::Json => output::print_json(&r),
-            }
-            return r.err().map_or(1, |f| f.class.exit_code());
-        }
-    };
-    let appraisal = verified.as_ref().ok().map(|s| appraise(&policy, input(s)));
-    match format {
-        Format::Text => {
-            if let Some(a) = &appraisal {
-                print!("{}", render_appraisal(a, &policy));
-                println!();
-                println!("── the evidence (verified before the policy was applied)");
-            }
-            output::print_text(&verified);
-        }
-        Format::Json => {
-            let mut doc = json!({ "verification": output::render_json(&verified) });
-            if let Some(a) = &appraisal {
-                doc["appraisal"] = serde_json::to_value(a).unwrap_or_default();
-                doc["ear"] = a.to_ear();
-            }
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        }
-    }
-    match (&verified, &appraisal) {
-        (Err(f), _) => f.class.exit_code(),
-        (Ok(_), Some(a)) if a.accepted => 0,
-        _ => ErrorClass::Policy.exit_code(),
-    }
-}
-
-/// The appraisal for people: verdict, then failed rules in full, then the
-/// passed ones on a line each.
-pub fn render_appraisal(a: &Appraisal, policy: &Policy) -> String {
-    let mut o = String::new();
-    let failed = a.failures().count();
-    if a.accepted {
-        let _ = writeln!(
-            o,
-            "POLICY ACCEPTED  {:?} ({} rules passed; EAR status {})",
-            a.policy,
-            a.rules.len(),
-            a.status.as_str()
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "POLICY REFUSED   {:?} ({failed} of {} rules failed; EAR status {})",
-            a.policy,
-            a.rules.len(),
-            a.status.as_str()
-        );
-    }
-    let _ = writeln!(
-        o,
-        "  policy file     {} (sha256 {})",
-        policy.file, policy.digest
-    );
-    let tv = serde_json::to_value(a.trust_vector).unwrap_or_default();
-    if let Some(m) = tv.as_object() {
-        let parts: Vec<String> = m
-            .iter()
-            .filter(|(_, v)| v.as_i64() != Some(0))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let _ = writeln!(o, "  trust vector    {}", parts.join(" "));
-    }
-    if failed > 0 {
-        let _ = writeln!(o, "failed:");
-        for r in a.failures() {
-            let _ = writeln!(
-                o,
-                "  ✗ {}{}",
-                r.rule,
-                if r.default { " (default)" } else { "" }
-            );
-            let _ = writeln!(o, "      expected  {}", r.expected);
-            let _ = writeln!(o, "      actual    {}", r.actual);
-            if let Some(n) = &r.note {
-                let _ = writeln!(o, "      note      {n}");
-            }
-        }
-    }
-    let warned: Vec<_> = a.rules.iter().filter(|r| r.passed && r.warning).collect();
-    if !warned.is_empty() {
-        let _ = writeln!(o, "passed with a warning:");
-        for r in warned {
-            let _ = writeln!(
-                o,
-                "  ! {:<44} {}{}",
-                r.rule,
-                r.actual,
-                r.note
-                    .as_ref()
-                    .map(|n| format!("  ({n})"))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    let _ = writeln!(o, "passed:");
-    for r in a.rules.iter().filter(|r| r.passed && !r.warning) {
-        let _ = writeln!(
-            o,
-            "  ✓ {:<44} {}{}",
-            format!("{}{}", r.rule, if r.default { " (default)" } else { "" }),
-            r.actual,
-            r.note
-                .as_ref()
-                .map(|n| format!("  ({n})"))
-                .unwrap_or_default()
-        );
-    }
-    o
-}
-
 fn init(a: &InitArgs) -> i32 {
     let fail = |f: Failure| {
-        eprintln!("cogito policy init: {} [{}]", f.message, f.code);
+        errln!("cogito policy init: {} [{}]", f.message, f.code);
+        if let Some(h) = f.hint() {
+            errln!("  hint: {h}");
+        }
         f.class.exit_code()
     };
-    if let Err(f) = refuse_knobs(&a.opts) {
-        return fail(f);
-    }
-    let mut opts = a.opts.clone();
-    opts.for_policy = true;
-    let verified = match verify::verify(&a.from, &opts) {
+    let verified = match a
+        .opts
+        .prepare(&a.from, Decider::Policy)
+        .and_then(|p| p.verify())
+    {
         Ok(v) => v,
         Err(f) => return fail(f),
     };
-    let input = input(&verified);
+    let input = verified.policy_input();
     let tee = match input {
         Input::Snp(_) => "snp",
         Input::Tdx { .. } => "tdx",
         Input::Cca(_) => "cca",
     };
     let name = a.name.clone().unwrap_or_else(|| format!("pinned-{tee}"));
-    let made_at = now().to_string();
+    let made_at = VerificationTime::now().to_string();
     let text = cogito_policy::init::policy_from_evidence(
         input,
         &name,
@@ -425,51 +218,51 @@ fn init(a: &InitArgs) -> i32 {
             let appraisal = appraise(&p, input);
             if !appraisal.accepted {
                 let failed: Vec<&str> = appraisal.failures().map(|r| r.rule.as_str()).collect();
-                return fail(Failure {
-                    code: "internal.policy_init",
-                    class: ErrorClass::Internal,
-                    message: format!(
+                return fail(Failure::new(
+                    "internal.policy_init",
+                    ErrorClass::Internal,
+                    format!(
                         "the generated policy refuses its own evidence ({}); please report this",
                         failed.join(", ")
                     ),
-                });
+                ));
             }
         }
         Err(e) => {
-            return fail(Failure {
-                code: "internal.policy_init",
-                class: ErrorClass::Internal,
-                message: format!("the generated policy does not load ({e}); please report this"),
-            })
+            return fail(Failure::new(
+                "internal.policy_init",
+                ErrorClass::Internal,
+                format!("the generated policy does not load ({e}); please report this"),
+            ))
         }
     }
     match &a.output {
         None => {
-            print!("{text}");
+            out!("{text}");
             0
         }
         Some(path) => {
             if path.exists() && !a.force {
-                return fail(Failure {
-                    code: "usage.output_exists",
-                    class: ErrorClass::Usage,
-                    message: format!("{} exists; pass --force to overwrite it", path.display()),
-                });
+                return fail(Failure::new(
+                    "usage.output_exists",
+                    ErrorClass::Usage,
+                    format!("{} exists; pass --force to overwrite it", path.display()),
+                ));
             }
             match std::fs::write(path, &text) {
                 Ok(()) => {
-                    eprintln!(
+                    errln!(
                         "wrote {} (policy {name:?}); check it with `cogito policy check {}`",
                         path.display(),
                         path.display()
                     );
                     0
                 }
-                Err(e) => fail(Failure {
-                    code: "output.unwritable",
-                    class: ErrorClass::Internal,
-                    message: format!("{}: {e}", path.display()),
-                }),
+                Err(e) => fail(Failure::new(
+                    "output.unwritable",
+                    ErrorClass::Internal,
+                    format!("{}: {e}", path.display()),
+                )),
             }
         }
     }

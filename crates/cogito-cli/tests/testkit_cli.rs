@@ -143,7 +143,7 @@ fn trust_anchors_dir_rejects_unrecognised_certificates() {
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(json["error"]["code"], "anchors.invalid");
+    assert_eq!(json["error"]["code"], "anchors.unrecognised_subject");
     assert!(json["error"]["message"].as_str().unwrap().contains("x.der"));
 }
 

@@ -58,14 +58,29 @@ pub(crate) struct Http {
 const BODY_LIMIT: u64 = 16 << 20;
 
 impl Http {
-    /// A client with rustls (aws-lc-rs), the WebPKI roots and a global
-    /// per-request `timeout`.
-    pub fn new(timeout: Duration, retry: Retry, service: Service) -> Self {
+    /// A client with rustls (aws-lc-rs) and a global per-request
+    /// `timeout`. TLS servers are authenticated against `roots` (DER
+    /// certificates) when given — a PCCS behind a private CA — and against
+    /// the public WebPKI roots otherwise.
+    pub fn new(
+        timeout: Duration,
+        retry: Retry,
+        service: Service,
+        roots: Option<&[Vec<u8>]>,
+    ) -> Self {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = match roots {
+            Some(ders) => ureq::tls::RootCerts::Specific(Arc::new(
+                ders.iter()
+                    .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
+                    .collect(),
+            )),
+            None => ureq::tls::RootCerts::WebPki,
+        };
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(provider)
-            .root_certs(ureq::tls::RootCerts::WebPki)
+            .root_certs(roots)
             .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -163,6 +178,6 @@ impl Http {
 pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }

@@ -93,7 +93,7 @@ impl KdsClient {
             initial_backoff: config.initial_backoff,
             max_backoff: config.max_backoff,
         };
-        let http = Http::new(config.timeout, retry, KDS);
+        let http = Http::new(config.timeout, retry, KDS, None);
         KdsClient {
             config,
             cache,

@@ -96,6 +96,11 @@ pub struct PcsConfig {
     pub max_backoff: Duration,
     /// Timeout for one request.
     pub timeout: Duration,
+    /// The CA certificates (DER) that authenticate the server's TLS
+    /// certificate — for a PCCS behind a private or self-signed CA. When
+    /// set they replace the public WebPKI roots; `None` keeps WebPKI,
+    /// which is right for Intel's PCS.
+    pub tls_roots: Option<Vec<Vec<u8>>>,
 }
 
 impl Default for PcsConfig {
@@ -108,6 +113,7 @@ impl Default for PcsConfig {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            tls_roots: None,
         }
     }
 }
@@ -172,7 +178,7 @@ impl PcsClient {
             initial_backoff: config.initial_backoff,
             max_backoff: config.max_backoff,
         };
-        let http = Http::new(config.timeout, retry, PCS);
+        let http = Http::new(config.timeout, retry, PCS, config.tls_roots.as_deref());
         PcsClient {
             config,
             cache,
@@ -349,11 +355,16 @@ pub(crate) fn percent_decode(input: &[u8]) -> Result<Vec<u8>, String> {
     let mut i = 0;
     while let Some(&c) = input.get(i) {
         if c == b'%' {
-            let digit = |at: usize| input.get(at).and_then(|&d| (d as char).to_digit(16));
-            let (Some(hi), Some(lo)) = (digit(i + 1), digit(i + 2)) else {
+            let digit = |at: usize| input.get(at).and_then(|&d| char::from(d).to_digit(16));
+            let byte = match (digit(i + 1), digit(i + 2)) {
+                // Two hex digits: always below 256.
+                (Some(hi), Some(lo)) => u8::try_from(hi * 16 + lo).ok(),
+                _ => None,
+            };
+            let Some(byte) = byte else {
                 return Err(format!("bad percent-encoding at byte {i}"));
             };
-            out.push((hi * 16 + lo) as u8);
+            out.push(byte);
             i += 3;
         } else {
             out.push(c);

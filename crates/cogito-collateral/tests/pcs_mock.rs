@@ -3,6 +3,14 @@
 //! caching until nextUpdate, retries on 429/5xx, clear errors, and an
 //! offline mode that never touches the network.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 mod common;
 
 use std::sync::atomic::Ordering;
@@ -22,6 +30,7 @@ fn client(base: &str, cache: &std::path::Path, offline: bool) -> PcsClient {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(20),
             timeout: Duration::from_secs(5),
+            tls_roots: None,
         },
         DiskCache::new(cache),
     )

@@ -131,6 +131,19 @@ pub enum AnchorError {
     },
 }
 
+impl crate::CogitoError for AnchorError {
+    fn code(&self) -> &'static str {
+        match self {
+            AnchorError::NotACertificate { .. } => "anchors.not_a_certificate",
+            AnchorError::UnrecognisedSubject { .. } => "anchors.unrecognised_subject",
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        crate::ErrorClass::BadInput
+    }
+}
+
 /// The set of trusted anchors a verification may end in.
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {

@@ -69,6 +69,16 @@ impl CogitoError for DetectError {
     }
 }
 
+fn le_u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes(b.try_into().ok()?))
+}
+
+fn le_u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
 /// Recognises evidence by its header and size.
 ///
 /// - Azure HCL: magic `HCLA` at offset 0, an SNP report at 0x20 and report
@@ -82,9 +92,7 @@ pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
         let end = HCL_SNP_REPORT_OFFSET + SNP_REPORT_LEN;
         // The HCL report type lives in the runtime-data header that follows
         // the hardware report (offset 0x4C0 + 8): 2 = SNP, 4 = TDX.
-        let report_type = bytes
-            .get(0x4C8..0x4CC)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let report_type = le_u32_at(bytes, 0x4C8);
         return match (bytes.get(HCL_SNP_REPORT_OFFSET..end), report_type) {
             (Some(report), Some(2)) => Ok(Evidence::AzureHclSnp { report, hcl: bytes }),
             _ => Err(DetectError {
@@ -93,9 +101,9 @@ pub fn detect(bytes: &[u8]) -> Result<Evidence<'_>, DetectError> {
             }),
         };
     }
-    if bytes.len() >= 48 {
-        let version = u16::from_le_bytes([bytes[0], bytes[1]]);
-        let tee_type = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    if let (true, Some(version), Some(tee_type)) =
+        (bytes.len() >= 48, le_u16_at(bytes, 0), le_u32_at(bytes, 4))
+    {
         let intel_vendor = bytes.get(12..28) == Some(&INTEL_QE_VENDOR_ID[..]);
         // Any Intel DCAP quote header (versions 3–5, TEE type SGX or TDX)
         // goes to the TDX parser, which refuses what is not a TDX quote

@@ -27,6 +27,17 @@ impl VerificationTime {
         VerificationTime(seconds)
     }
 
+    /// The system clock, read now. Only the edges (the CLI, the service)
+    /// call this; verification takes the time as an argument. A clock
+    /// before 1970 reads as the epoch.
+    pub fn now() -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        VerificationTime(i64::try_from(secs).unwrap_or(i64::MAX))
+    }
+
     /// Seconds since the Unix epoch.
     pub const fn unix(self) -> i64 {
         self.0

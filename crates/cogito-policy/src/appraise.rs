@@ -1004,7 +1004,7 @@ fn event_rules(a: &mut Appraiser, p: &EventLogPolicy, c: &TdxClaims, log: Option
             "(no event log supplied)",
             false,
             false,
-            Some("pass the CC event log (--event-log)".into()),
+            Some("the CC event log was not supplied with the evidence".into()),
         );
         return;
     };

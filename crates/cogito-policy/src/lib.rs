@@ -23,4 +23,4 @@ pub mod values;
 
 pub use appraise::{appraise, Appraisal, Input, RuleOutcome};
 pub use ear::{EarStatus, TrustClaim, TrustVector};
-pub use load::{load, Policy, PolicyError};
+pub use load::{load, Policy, PolicyError, PolicyErrorKind};

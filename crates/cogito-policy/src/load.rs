@@ -6,6 +6,7 @@ use std::fmt;
 
 use cogito_cca::LifecycleState;
 use cogito_core::time::VerificationTime;
+use cogito_core::{CogitoError, ErrorClass};
 use sha2::{Digest, Sha256};
 
 use crate::model::{PolicyFile, ProductName, RefValueFile};
@@ -14,6 +15,8 @@ use crate::values::{HexLen, RefList, RefValue};
 /// Why a policy (or one of its reference-value files) did not load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
+    /// What kind of mistake; decides the stable code.
+    pub kind: PolicyErrorKind,
     /// The file, as the caller named it.
     pub file: String,
     /// 1-based line, when known.
@@ -26,10 +29,76 @@ pub struct PolicyError {
     pub hint: Option<String>,
 }
 
+/// The kinds of policy mistakes, each with its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// The policy file could not be read (`policy.unreadable`).
+    Unreadable,
+    /// The text is not TOML (`policy.syntax`).
+    Syntax,
+    /// A key the format does not have, often a typo (`policy.unknown_key`).
+    UnknownKey,
+    /// A key the format requires is absent (`policy.missing_key`).
+    MissingKey,
+    /// A value of the wrong type, length or range, an empty or repeating
+    /// list, a date without an offset (`policy.bad_value`).
+    BadValue,
+    /// `[policy] name` is empty (`policy.empty_name`).
+    EmptyName,
+    /// No `[snp]`, `[tdx]` or `[cca]` table, so every evidence would be
+    /// refused (`policy.no_platform`).
+    NoPlatform,
+    /// An included reference-value file could not be read
+    /// (`policy.include_unreadable`).
+    IncludeUnreadable,
+    /// An included file has values for a platform the policy does not
+    /// accept (`policy.include_foreign_platform`).
+    IncludeForeignPlatform,
+    /// Rules that are each well-formed but cannot all hold, or cannot mean
+    /// what they say (`policy.contradiction`).
+    Contradiction,
+}
+
+impl PolicyErrorKind {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PolicyErrorKind::Unreadable => "policy.unreadable",
+            PolicyErrorKind::Syntax => "policy.syntax",
+            PolicyErrorKind::UnknownKey => "policy.unknown_key",
+            PolicyErrorKind::MissingKey => "policy.missing_key",
+            PolicyErrorKind::BadValue => "policy.bad_value",
+            PolicyErrorKind::EmptyName => "policy.empty_name",
+            PolicyErrorKind::NoPlatform => "policy.no_platform",
+            PolicyErrorKind::IncludeUnreadable => "policy.include_unreadable",
+            PolicyErrorKind::IncludeForeignPlatform => "policy.include_foreign_platform",
+            PolicyErrorKind::Contradiction => "policy.contradiction",
+        }
+    }
+}
+
 impl PolicyError {
-    /// A stable error code, for the CLI and the service.
-    pub fn code(&self) -> &'static str {
-        "policy.invalid"
+    /// A policy file that could not be read.
+    pub fn unreadable(file: &str, e: &std::io::Error) -> Self {
+        PolicyError {
+            kind: PolicyErrorKind::Unreadable,
+            file: file.to_string(),
+            line: None,
+            column: None,
+            message: format!("cannot read: {e}"),
+            hint: None,
+        }
+    }
+}
+
+impl CogitoError for PolicyError {
+    fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    fn class(&self) -> ErrorClass {
+        ErrorClass::BadInput
     }
 }
 
@@ -104,7 +173,33 @@ fn did_you_mean(message: &str) -> Option<String> {
     (best.0 <= unknown.len().max(3) / 2 + 1).then(|| format!("did you mean `{}`?", best.1))
 }
 
-fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> PolicyError {
+/// Serde's messages are the only place the kind of a deserialization
+/// error is told; TOML syntax errors are found by parsing first.
+fn classify(message: &str) -> PolicyErrorKind {
+    if message.starts_with("unknown field") || message.starts_with("unknown variant") {
+        PolicyErrorKind::UnknownKey
+    } else if message.starts_with("missing field") {
+        PolicyErrorKind::MissingKey
+    } else {
+        PolicyErrorKind::BadValue
+    }
+}
+
+/// Parses `text` as TOML into `T`: a syntax error first, then the
+/// format's own errors, each with its line and column.
+fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, PolicyError> {
+    if let Err(e) = text.parse::<toml::Table>() {
+        return Err(toml_error(file, text, &e, Some(PolicyErrorKind::Syntax)));
+    }
+    toml::from_str(text).map_err(|e| toml_error(file, text, &e, None))
+}
+
+fn toml_error(
+    file: &str,
+    text: &str,
+    e: &toml::de::Error,
+    kind: Option<PolicyErrorKind>,
+) -> PolicyError {
     let (line, column) = match e.span() {
         Some(span) => {
             let (l, c) = line_col(text, span.start);
@@ -119,6 +214,7 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> PolicyError {
             .then(|| "every policy starts with a [policy] table that has a name".to_string())
     });
     PolicyError {
+        kind: kind.unwrap_or_else(|| classify(&message)),
         file: file.to_string(),
         line,
         column,
@@ -163,8 +259,16 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, table: &str, key: &str, message: String, hint: &str) -> PolicyError {
+    fn err(
+        &self,
+        kind: PolicyErrorKind,
+        table: &str,
+        key: &str,
+        message: String,
+        hint: &str,
+    ) -> PolicyError {
         PolicyError {
+            kind,
             file: self.file.to_string(),
             line: locate(self.text, table, key),
             column: None,
@@ -208,7 +312,7 @@ pub fn load(
     text: &str,
     read_include: &mut dyn FnMut(&str) -> Result<String, String>,
 ) -> Result<Policy, PolicyError> {
-    let mut rules: PolicyFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let mut rules: PolicyFile = parse_toml(file, text)?;
     let cx = Ctx { file, text };
     let mut hasher = Sha256::new();
     hasher.update((text.len() as u64).to_be_bytes());
@@ -216,6 +320,7 @@ pub fn load(
 
     if rules.policy.name.trim().is_empty() {
         return Err(cx.err(
+            PolicyErrorKind::EmptyName,
             "policy",
             "name",
             "policy.name is empty".into(),
@@ -224,6 +329,7 @@ pub fn load(
     }
     if rules.snp.is_none() && rules.tdx.is_none() && rules.cca.is_none() {
         return Err(cx.err(
+            PolicyErrorKind::NoPlatform,
             "policy",
             "",
             "the policy has no [snp], [tdx] or [cca] table, so it refuses all evidence".into(),
@@ -235,6 +341,7 @@ pub fn load(
     for inc in rules.policy.include.clone() {
         let inc_text = read_include(&inc).map_err(|e| {
             cx.err(
+                PolicyErrorKind::IncludeUnreadable,
                 "policy",
                 "include",
                 format!("include {inc:?}: {e}"),
@@ -245,11 +352,11 @@ pub fn load(
         hasher.update(inc.as_bytes());
         hasher.update((inc_text.len() as u64).to_be_bytes());
         hasher.update(inc_text.as_bytes());
-        let rf: RefValueFile =
-            toml::from_str(&inc_text).map_err(|e| toml_error(&inc, &inc_text, &e))?;
+        let rf: RefValueFile = parse_toml(&inc, &inc_text)?;
         let missing = |platform: &str, span: std::ops::Range<usize>| {
             let (l, c) = line_col(&inc_text, span.start);
             PolicyError {
+                kind: PolicyErrorKind::IncludeForeignPlatform,
                 file: inc.clone(),
                 line: Some(l),
                 column: Some(c),
@@ -414,6 +521,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
         for (table, key, meets) in pairs.into_iter().flatten() {
             if meets == Some(false) {
                 return Err(cx.err(
+                    PolicyErrorKind::Contradiction,
                     table,
                     key,
                     format!("{table}.{key} and common.{common_key} have no value in common: every {table} guest would be refused"),
@@ -427,6 +535,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
         if let Some(abi) = snp.guest_policy.as_ref().and_then(|g| g.min_abi.as_ref()) {
             if parse_abi(abi).is_none() {
                 return Err(cx.err(
+                    PolicyErrorKind::BadValue,
                     "snp.guest_policy",
                     "min_abi",
                     format!("snp.guest_policy.min_abi {abi:?} is not MAJOR.MINOR with each part 0 to 255"),
@@ -446,6 +555,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
         ] {
             if min.as_ref().is_some_and(|m| m.fmc.is_some()) && !turin_possible {
                 return Err(cx.err(
+                    PolicyErrorKind::Contradiction,
                     &format!("snp.{key}"),
                     "fmc",
                     format!("snp.{key}.fmc is set but snp.products excludes turin: only Turin has an FMC component, so every guest would be refused"),
@@ -469,6 +579,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 if product != ProductName::Turin && table.as_ref().is_some_and(|t| t.fmc.is_some())
                 {
                     return Err(cx.err(
+                        PolicyErrorKind::Contradiction,
                         &format!("snp.{key}.{name}"),
                         "fmc",
                         format!("snp.{key}.{name}.fmc: only Turin has an FMC component"),
@@ -478,6 +589,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 let allowed = snp.products.as_ref().is_none_or(|p| p.0.contains(&product));
                 if present && !allowed {
                     return Err(cx.err(
+                        PolicyErrorKind::Contradiction,
                         &format!("snp.{key}.{name}"),
                         "",
                         format!("snp.{key}.{name} is set but snp.products excludes {name}, so it never applies"),
@@ -496,6 +608,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 .is_some_and(|c| c.0.iter().any(|s| s.is_empty()))
             {
                 return Err(cx.err(
+                    PolicyErrorKind::BadValue,
                     "tdx.event_log",
                     "cmdline",
                     "tdx.event_log.cmdline lists an empty command line".into(),
@@ -511,6 +624,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 let Some(state) = LifecycleState::from_name(name) else {
                     let all: Vec<&str> = LifecycleState::ALL.iter().map(|s| s.as_str()).collect();
                     return Err(cx.err(
+                        PolicyErrorKind::BadValue,
                         "cca",
                         "lifecycles",
                         format!("cca.lifecycles: unknown lifecycle state {name:?}"),
@@ -519,6 +633,7 @@ fn check_consistency(cx: &Ctx<'_>, r: &PolicyFile) -> Result<(), PolicyError> {
                 };
                 if state.is_debug() && !debug_allowed {
                     return Err(cx.err(
+                        PolicyErrorKind::Contradiction,
                         "cca",
                         "lifecycles",
                         format!("cca.lifecycles allows {name}, a debug state, but common.debug_allowed is not true, so such a platform is always refused"),
