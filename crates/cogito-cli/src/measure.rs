@@ -195,7 +195,18 @@ fn measure_err(what: &Path, e: MeasureError) -> Failure {
         | MeasureError::NoVcpus => EXIT_USAGE,
         _ => EXIT_BAD_INPUT,
     };
-    Failure(code, format!("{}: {e} [{}]", what.display(), e.code()))
+    let mut message = format!("{}: {e} [{}]", what.display(), e.code());
+    // The library names its inputs; the command line names flags.
+    match &e {
+        MeasureError::InvalidOption { input, .. } => {
+            message.push_str(&format!(" (--{})", input.replace('_', "-")));
+        }
+        MeasureError::VcpuSigRequired => {
+            message.push_str(" (--vcpu-type, --vcpu-sig or --vcpu-family/--vcpu-model/--vcpu-stepping)");
+        }
+        _ => {}
+    }
+    Failure(code, message)
 }
 
 /// Runs `cogito measure`; returns the exit code (0 ok, 2 usage, 3 bad input).

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use cogito_core::{CogitoError, ErrorClass};
-use cogito_snp::SnpError;
 
 /// Why collateral could not be read or fetched.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +42,7 @@ pub enum CollateralError {
         reason: String,
     },
     /// Offline mode and the object is not in the cache.
-    #[error("offline: {url} is not in the cache at {cache}; run once with network access or supply it with --certs")]
+    #[error("offline: {url} is not in the cache at {cache}")]
     NotCached {
         /// The URL that would have been fetched.
         url: String,
@@ -58,9 +57,6 @@ pub enum CollateralError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The report itself prevents resolving collateral.
-    #[error(transparent)]
-    Snp(#[from] SnpError),
 }
 
 impl CogitoError for CollateralError {
@@ -72,7 +68,6 @@ impl CogitoError for CollateralError {
             CollateralError::Fetch { .. } => "collateral.fetch_failed",
             CollateralError::NotCached { .. } => "collateral.not_cached",
             CollateralError::Cache { .. } => "collateral.cache",
-            CollateralError::Snp(e) => e.code(),
         }
     }
 
@@ -85,7 +80,6 @@ impl CogitoError for CollateralError {
                 ErrorClass::CollateralUnavailable
             }
             CollateralError::Cache { .. } => ErrorClass::Internal,
-            CollateralError::Snp(e) => e.class(),
         }
     }
 }

@@ -66,7 +66,7 @@ const KDS: Service = Service {
     name: "KDS",
     not_found_hint: " (no such object: check the product line, the chip id and the TCB)",
     give_up_hint:
-        "AMD's KDS rate-limits requests — wait and retry, or verify offline with --certs DIR",
+        "AMD's KDS rate-limits requests — wait and retry, or verify with collateral supplied offline",
 };
 
 impl std::fmt::Debug for KdsClient {

@@ -55,7 +55,7 @@ const PCK_CRL_CHAIN_HEADERS: &[&str] = &["SGX-PCK-CRL-Issuer-Chain"];
 const PCS: Service = Service {
     name: "PCS",
     not_found_hint: " (no such object: check the FMSPC or CA type, and that the base URL is Intel PCS or a PCCS serving the v4 API)",
-    give_up_hint: "Intel PCS/PCCS is busy or unreachable — wait and retry, or verify offline with --certs DIR",
+    give_up_hint: "Intel PCS/PCCS is busy or unreachable — wait and retry, or verify with collateral supplied offline",
 };
 
 /// Which PCK CA's CRL: the one that issued the quote's PCK certificate

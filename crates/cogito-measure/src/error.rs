@@ -151,13 +151,13 @@ pub enum MeasureError {
     #[error("the number of vCPUs must be at least 1")]
     NoVcpus,
     /// QEMU puts the CPUID signature into the VMSA; it must be given.
-    #[error("the vCPU signature (--vcpu-type, --vcpu-sig or --vcpu-family/model/stepping) is required for VMM type QEMU")]
+    #[error("the vCPU signature (a vCPU type, a signature, or family, model and stepping) is required for VMM type QEMU")]
     VcpuSigRequired,
-    /// An option value is malformed (names the option and why).
-    #[error("{option}: {reason}")]
+    /// An input value is malformed (names the input and why).
+    #[error("{input}: {reason}")]
     InvalidOption {
-        /// The option.
-        option: &'static str,
+        /// The input, as the input structs name it (`vmm_type`, `initrd`, …).
+        input: &'static str,
         /// What is wrong.
         reason: String,
     },

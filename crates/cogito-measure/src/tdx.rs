@@ -445,7 +445,7 @@ pub fn qemu_patch_kernel(kernel: &[u8], p: &QemuKernelPatch) -> Result<Vec<u8>, 
             .checked_sub(u64::from(p.acpi_data_size))
             .filter(|r| *r > 0)
             .ok_or(MeasureError::InvalidOption {
-                option: "--qemu-memory",
+                input: "qemu_memory",
                 reason: "smaller than the ACPI area".into(),
             })?;
         if u64::from(initrd_max) >= room {
@@ -453,7 +453,7 @@ pub fn qemu_patch_kernel(kernel: &[u8], p: &QemuKernelPatch) -> Result<Vec<u8>, 
         }
         if p.initrd_size >= initrd_max {
             return Err(MeasureError::InvalidOption {
-                option: "--initrd",
+                input: "initrd",
                 reason: format!("{} bytes do not fit below {initrd_max:#x}", p.initrd_size),
             });
         }

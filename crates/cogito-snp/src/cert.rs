@@ -202,9 +202,9 @@ pub fn check_window(window: &Window, which: &str, t: VerificationTime) -> Result
     } else {
         Err(SnpError::OutsideValidity {
             which: which.to_string(),
-            at: t.to_rfc3339(),
-            not_before: window.not_before.to_rfc3339(),
-            not_after: window.not_after.to_rfc3339(),
+            at: t,
+            not_before: window.not_before,
+            not_after: window.not_after,
         })
     }
 }

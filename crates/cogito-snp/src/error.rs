@@ -1,6 +1,32 @@
 //! Errors of SEV-SNP verification, each with a stable code.
 
-use cogito_core::{AmdProduct, CogitoError, ErrorClass, ReaderError};
+use cogito_core::{AmdProduct, CogitoError, ErrorClass, ReaderError, VerificationTime};
+
+use crate::report::FirmwareVersion;
+use crate::tcb::TcbVersion;
+
+/// Collateral a report needs that was not supplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MissingCollateral {
+    /// The VCEK for the report's chip and REPORTED_TCB (AMD's KDS has it).
+    Vcek,
+    /// The VLEK: only the host has it (the certificate table, or a bundle).
+    Vlek,
+    /// The VCEK of a report that masks CHIP_ID: it cannot be looked up,
+    /// so it must be supplied.
+    VcekOfMaskedChip,
+}
+
+impl std::fmt::Display for MissingCollateral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MissingCollateral::Vcek => "the VCEK certificate for this chip and REPORTED_TCB (from the host's certificate table, a bundle, or AMD's KDS)",
+            MissingCollateral::Vlek => "the VLEK certificate (only the host has it: its certificate table or a bundle)",
+            MissingCollateral::VcekOfMaskedChip => "the VCEK certificate: the report masks CHIP_ID, so the VCEK cannot be looked up and must be supplied",
+        })
+    }
+}
 
 /// Why an SEV-SNP report was not verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,7 +83,7 @@ pub enum SnpError {
         model: u8,
     },
     /// The product line cannot be determined.
-    #[error("cannot tell the product line of this version {version} report: it carries no CPUID and no VCEK/VLEK productName was supplied; pass --product milan|genoa|turin")]
+    #[error("cannot tell the product line of this version {version} report: it carries no CPUID and no VCEK/VLEK productName was supplied; the product line must be given")]
     ProductUnknown {
         /// Report version.
         version: u32,
@@ -77,8 +103,8 @@ pub enum SnpError {
     /// Required collateral was not supplied.
     #[error("missing collateral: {what}")]
     CollateralMissing {
-        /// What is missing and how to get it.
-        what: String,
+        /// What is missing.
+        what: MissingCollateral,
     },
     /// A certificate or CRL could not be parsed.
     #[error("{which}: malformed: {reason}")]
@@ -113,7 +139,7 @@ pub enum SnpError {
         expected: &'static str,
     },
     /// A supplied intermediate or root is not a pinned AMD key.
-    #[error("{which} supplied for {product} ({subject}) is not a pinned trust anchor: the chain does not end in AMD's keys (add it with --trust-anchors only if you really trust it)")]
+    #[error("{which} supplied for {product} ({subject}) is not a pinned trust anchor: the chain does not end in AMD's keys")]
     NotPinned {
         /// ASK, ASVK or ARK.
         which: &'static str,
@@ -156,11 +182,11 @@ pub enum SnpError {
         /// The certificate or CRL.
         which: String,
         /// The verification time.
-        at: String,
+        at: VerificationTime,
         /// Start of validity.
-        not_before: String,
+        not_before: VerificationTime,
         /// End of validity.
-        not_after: String,
+        not_after: VerificationTime,
     },
     /// The report's signature does not verify with the VCEK/VLEK.
     #[error("report signature does not verify with the {key} public key")]
@@ -223,32 +249,32 @@ pub enum SnpError {
         upper: u8,
     },
     /// The firmware is running a provisional (uncommitted) version.
-    #[error("provisional firmware: COMMITTED_TCB {committed} / version {committed_version} differ from CURRENT_TCB {current} / version {current_version} (pass --permit-provisional-firmware to accept)")]
+    #[error("provisional firmware: COMMITTED_TCB {} / version {committed_version} differ from CURRENT_TCB {} / version {current_version}", .committed.hex(), .current.hex())]
     ProvisionalFirmware {
-        /// COMMITTED_TCB (hex).
-        committed: String,
-        /// CURRENT_TCB (hex).
-        current: String,
+        /// COMMITTED_TCB.
+        committed: TcbVersion,
+        /// CURRENT_TCB.
+        current: TcbVersion,
         /// Committed firmware version.
-        committed_version: String,
+        committed_version: FirmwareVersion,
         /// Current firmware version.
-        current_version: String,
+        current_version: FirmwareVersion,
     },
     /// REPORT_DATA differs from what the caller expected.
-    #[error("REPORT_DATA is {found} but {expected} was expected")]
+    #[error("REPORT_DATA is {} but {} was expected", hex::encode(.found), hex::encode(.expected))]
     ReportDataMismatch {
-        /// Expected (hex).
-        expected: String,
-        /// Found (hex).
-        found: String,
+        /// Expected.
+        expected: [u8; 64],
+        /// Found.
+        found: [u8; 64],
     },
     /// A certificate in the chain is revoked.
-    #[error("{which} (serial {serial}) is revoked by the CRL issued by {crl_issuer}")]
+    #[error("{which} (serial {}) is revoked by the CRL issued by {crl_issuer}", hex::encode(.serial))]
     Revoked {
         /// The revoked certificate.
         which: &'static str,
-        /// Its serial (hex).
-        serial: String,
+        /// Its serial number (minimal big-endian bytes).
+        serial: Vec<u8>,
         /// CRL issuer.
         crl_issuer: String,
     },

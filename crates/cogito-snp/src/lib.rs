@@ -38,7 +38,7 @@ pub use cache::VerifiedCache;
 pub use cert::VcekExtensions;
 pub use cert_table::{build_cert_table, parse_cert_table, CertTableEntry, CertTableKind};
 pub use claims::SnpClaims;
-pub use error::SnpError;
+pub use error::{MissingCollateral, SnpError};
 pub use hcl::HclReport;
 pub use report::{Report, SigningKey, REPORT_LEN};
 pub use tcb::{TcbParts, TcbVersion};

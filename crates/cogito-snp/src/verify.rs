@@ -42,7 +42,7 @@ use crate::claims::{
 };
 use crate::crl::{self, CheckedCrl};
 use crate::crypto::{self, P384Key};
-use crate::error::SnpError;
+use crate::error::{MissingCollateral, SnpError};
 use crate::report::{Report, SigningKey};
 use crate::tcb::TcbParts;
 
@@ -137,7 +137,7 @@ impl Report {
             SigningKey::Vcek => {
                 if self.chip_id_masked() {
                     return Err(SnpError::CollateralMissing {
-                        what: "the report masks CHIP_ID, so its VCEK cannot be looked up; supply the VCEK".into(),
+                        what: MissingCollateral::VcekOfMaskedChip,
                     });
                 }
                 let len = if product == AmdProduct::Turin { 8 } else { 64 };
@@ -209,7 +209,7 @@ pub fn verify_parsed(
             }
             (None, None) => {
                 return Err(SnpError::CollateralMissing {
-                    what: "the VCEK certificate (supply vcek.der with --certs, a certificate table, or use --online)".into(),
+                    what: MissingCollateral::Vcek,
                 })
             }
         },
@@ -223,7 +223,7 @@ pub fn verify_parsed(
             }
             (None, None) => {
                 return Err(SnpError::CollateralMissing {
-                    what: "the VLEK certificate (only the host has it: supply vlek.der with --certs or the certificate table)".into(),
+                    what: MissingCollateral::Vlek,
                 })
             }
         },
@@ -349,8 +349,8 @@ pub fn verify_parsed(
     if let Some(expected) = &options.expected_report_data {
         if expected != &report.report_data {
             return Err(SnpError::ReportDataMismatch {
-                expected: hex::encode(expected),
-                found: hex::encode(report.report_data),
+                expected: *expected,
+                found: report.report_data,
             });
         }
         checks.push(Check {
@@ -415,7 +415,7 @@ fn resolve_product(
     cert: Option<AmdProduct>,
 ) -> Result<(AmdProduct, &'static str), SnpError> {
     let sources = [
-        ("--product", option),
+        ("the product given by the caller", option),
         ("report CPUID", cpuid),
         ("certificate productName", cert),
     ];
@@ -592,7 +592,7 @@ fn verify_chain(
         if checked.revokes(target_serial) {
             return Err(SnpError::Revoked {
                 which: target,
-                serial: hex::encode(crl::normalize_serial(target_serial)),
+                serial: crl::normalize_serial(target_serial).to_vec(),
                 crl_issuer: checked.issuer.clone(),
             });
         }
@@ -766,10 +766,10 @@ fn check_tcb_consistency(
     if provisional {
         if !permit_provisional {
             return Err(SnpError::ProvisionalFirmware {
-                committed: report.committed_tcb.hex(),
-                current: report.current_tcb.hex(),
-                committed_version: report.committed_version.to_string(),
-                current_version: report.current_version.to_string(),
+                committed: report.committed_tcb,
+                current: report.current_tcb,
+                committed_version: report.committed_version,
+                current_version: report.current_version,
             });
         }
         // Even when provisional firmware is allowed, the committed TCB can

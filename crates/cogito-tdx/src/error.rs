@@ -1,6 +1,51 @@
 //! Errors of TDX quote verification, each with a stable code.
 
-use cogito_core::{CogitoError, ErrorClass, ReaderError};
+use cogito_core::{CogitoError, ErrorClass, ReaderError, TcbStatus, VerificationTime};
+
+/// Collateral a quote needs that was not supplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MissingCollateral {
+    /// Intel's TCB Info, QE Identity, PCK CRL and root CA CRL (needed
+    /// unless only signatures are checked).
+    TcbCollateral,
+    /// The PCK certificate chain: the quote carries certification data of
+    /// this type instead of a PCK chain (type 5).
+    PckChain {
+        /// The quote's certification data type.
+        cert_data_type: u16,
+    },
+}
+
+impl std::fmt::Display for MissingCollateral {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MissingCollateral::TcbCollateral => f.write_str(
+                "Intel's TCB Info, QE Identity and CRLs, which the TCB status is evaluated from",
+            ),
+            MissingCollateral::PckChain { cert_data_type } => write!(
+                f,
+                "the PCK certificate chain: the quote carries certification data type {cert_data_type}, not a PCK chain (type 5)"
+            ),
+        }
+    }
+}
+
+fn names(statuses: &[TcbStatus]) -> String {
+    statuses
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn advisory_list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
 
 /// Why a TDX quote was not verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +98,7 @@ pub enum TdxError {
     #[error("missing collateral: {what}")]
     CollateralMissing {
         /// What is missing.
-        what: String,
+        what: MissingCollateral,
     },
     /// A chain does not end in a pinned Intel root.
     #[error("{which}: chain does not end in a pinned Intel SGX Root CA key ({detail})")]
@@ -85,19 +130,19 @@ pub enum TdxError {
         /// The object.
         which: String,
         /// The verification time.
-        at: String,
+        at: VerificationTime,
         /// Start.
-        not_before: String,
+        not_before: VerificationTime,
         /// End.
-        not_after: String,
+        not_after: VerificationTime,
     },
     /// A certificate of a chain is revoked.
-    #[error("{which} (serial {serial}) is revoked by the {crl}")]
+    #[error("{which} (serial {}) is revoked by the {crl}", hex::encode(.serial))]
     Revoked {
         /// The certificate.
         which: String,
-        /// Its serial, hex.
-        serial: String,
+        /// Its serial number (minimal big-endian bytes).
+        serial: Vec<u8>,
         /// Which CRL.
         crl: &'static str,
     },
@@ -142,28 +187,28 @@ pub enum TdxError {
         detail: String,
     },
     /// The converged TCB status is Revoked.
-    #[error("TCB status is Revoked (advisories: {advisories})")]
+    #[error("TCB status is Revoked (advisories: {})", advisory_list(.advisories))]
     TcbRevoked {
         /// Advisory IDs.
-        advisories: String,
+        advisories: Vec<String>,
     },
     /// The converged TCB status is not one the caller allows.
-    #[error("TCB status {status} is not allowed (allowed: {allowed}); advisories: {advisories}")]
+    #[error("TCB status {} is not allowed (allowed: {}); advisories: {}", .status.as_str(), names(.allowed), advisory_list(.advisories))]
     TcbStatusNotAllowed {
         /// The status.
-        status: String,
+        status: TcbStatus,
         /// The allowed statuses.
-        allowed: String,
+        allowed: Vec<TcbStatus>,
         /// Advisory IDs.
-        advisories: String,
+        advisories: Vec<String>,
     },
     /// REPORTDATA differs from what the caller expected.
-    #[error("REPORTDATA is {found} but {expected} was expected")]
+    #[error("REPORTDATA is {} but {} was expected", hex::encode(.found), hex::encode(.expected))]
     ReportDataMismatch {
-        /// Expected (hex).
-        expected: String,
-        /// Found (hex).
-        found: String,
+        /// Expected.
+        expected: [u8; 64],
+        /// Found.
+        found: [u8; 64],
     },
 }
 

@@ -23,6 +23,6 @@ pub mod x509;
 pub use builtin::builtin_anchors;
 pub use claims::TdxClaims;
 pub use collateral::Collateral;
-pub use error::TdxError;
+pub use error::{MissingCollateral, TdxError};
 pub use quote::{QeReport, Quote, TdReport};
 pub use verify::{collateral_request, verify_quote, Options, PckCaKind, VerifiedCache};

@@ -41,7 +41,7 @@ use cogito_core::{AnchorRole, TcbStatus, TrustAnchors, VerificationTime, Verifie
 
 use crate::claims::{normalized, tdx_claims, CollateralClaims, TdxClaims};
 use crate::collateral::{Collateral, QeIdentity, TcbInfo};
-use crate::error::TdxError;
+use crate::error::{MissingCollateral, TdxError};
 use crate::pck::SgxExtensions;
 use crate::quote::Quote;
 use crate::tcb;
@@ -279,7 +279,7 @@ fn verify_collateral(
         if root_revoked.contains(&s) {
             return Err(TdxError::Revoked {
                 which: which.into(),
-                serial: hex::encode(s),
+                serial: s,
                 crl: "root CA CRL",
             });
         }
@@ -295,7 +295,7 @@ fn verify_collateral(
     if root_revoked.contains(&normalize_serial(ca.raw_serial())) {
         return Err(TdxError::Revoked {
             which: format!("PCK CRL issuer {}", ca.subject()),
-            serial: hex::encode(normalize_serial(ca.raw_serial())),
+            serial: normalize_serial(ca.raw_serial()),
             crl: "root CA CRL",
         });
     }
@@ -346,7 +346,7 @@ pub fn verify_quote(
         (5, None) => q.cert_data,
         (t, None) => {
             return Err(TdxError::CollateralMissing {
-                what: format!("the quote carries certification data type {t}, not a PCK chain; supply pck_cert_chain.pem"),
+                what: MissingCollateral::PckChain { cert_data_type: t },
             })
         }
     };
@@ -439,7 +439,7 @@ pub fn verify_quote(
         (None, true) => (None, TcbStatus::NotEvaluated),
         (None, false) => {
             return Err(TdxError::CollateralMissing {
-                what: "TCB Info, QE Identity and CRLs (supply a collateral directory, or pass --signature-only to check signatures only)".into(),
+                what: MissingCollateral::TcbCollateral,
             })
         }
         (Some(c), _) => {
@@ -501,8 +501,8 @@ pub fn verify_quote(
     if let Some(expected) = &options.expected_report_data {
         if expected != &q.body.report_data {
             return Err(TdxError::ReportDataMismatch {
-                expected: hex::encode(expected),
-                found: hex::encode(q.body.report_data),
+                expected: *expected,
+                found: q.body.report_data,
             });
         }
         checks.push(Check {
@@ -537,14 +537,14 @@ fn evaluate(
     if vc.pck_revoked.contains(&pck.leaf_serial) {
         return Err(TdxError::Revoked {
             which: "PCK certificate".into(),
-            serial: hex::encode(&pck.leaf_serial),
+            serial: pck.leaf_serial.clone(),
             crl: "PCK CRL",
         });
     }
     if vc.root_revoked.contains(&pck.ca_serial) {
         return Err(TdxError::Revoked {
             which: "PCK CA".into(),
-            serial: hex::encode(&pck.ca_serial),
+            serial: pck.ca_serial.clone(),
             crl: "root CA CRL",
         });
     }
@@ -617,24 +617,16 @@ fn evaluate(
         module,
         r.isv_svn,
     )?;
-    let advisories = if evaluation.advisory_ids.is_empty() {
-        "none".to_string()
-    } else {
-        evaluation.advisory_ids.join(", ")
-    };
     if evaluation.status == TcbStatus::Revoked {
-        return Err(TdxError::TcbRevoked { advisories });
+        return Err(TdxError::TcbRevoked {
+            advisories: evaluation.advisory_ids,
+        });
     }
     if !options.allowed_statuses.contains(&evaluation.status) {
         return Err(TdxError::TcbStatusNotAllowed {
-            status: format!("{:?}", evaluation.status),
-            allowed: options
-                .allowed_statuses
-                .iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            advisories,
+            status: evaluation.status,
+            allowed: options.allowed_statuses.clone(),
+            advisories: evaluation.advisory_ids,
         });
     }
     Ok(CollateralClaims {
@@ -667,7 +659,7 @@ pub fn collateral_request(
         (None, 5) => q.cert_data,
         (None, t) => {
             return Err(TdxError::CollateralMissing {
-                what: format!("the quote carries certification data type {t}, not a PCK chain; supply pck_cert_chain.pem"),
+                what: MissingCollateral::PckChain { cert_data_type: t },
             })
         }
     };

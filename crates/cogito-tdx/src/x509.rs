@@ -127,9 +127,9 @@ pub fn check_window(window: &Window, which: &str, at: VerificationTime) -> Resul
     } else {
         Err(TdxError::OutsideValidity {
             which: which.to_string(),
-            at: at.to_rfc3339(),
-            not_before: window.not_before.to_rfc3339(),
-            not_after: window.not_after.to_rfc3339(),
+            at,
+            not_before: window.not_before,
+            not_after: window.not_after,
         })
     }
 }

@@ -67,7 +67,7 @@ pub fn vcpu_type_sig(name: &str) -> Result<u32, MeasureError> {
         .find(|t| t.0 == canonical)
         .map(|&(_, f, m, s)| cpu_sig(f, m, s))
         .ok_or_else(|| MeasureError::InvalidOption {
-            option: "--vcpu-type",
+            input: "vcpu_type",
             reason: format!(
                 "unknown vCPU type {name:?}; known: {}",
                 vcpu_type_names().collect::<Vec<_>>().join(", ")

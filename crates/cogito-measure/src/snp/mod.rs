@@ -52,7 +52,7 @@ impl VmmType {
             "ec2" => Ok(Self::Ec2),
             "gce" => Ok(Self::Gce),
             _ => Err(MeasureError::InvalidOption {
-                option: "--vmm-type",
+                input: "vmm_type",
                 reason: format!("unknown VMM type {s:?}; known: QEMU, ec2, gce"),
             }),
         }
