@@ -189,7 +189,7 @@ fn render_tdx(
         "VERIFIED  {} — quote v{}, {}",
         evidence_kind,
         p.quote_version,
-        if b.body_type == 3 { "TD 1.5" } else { "TD 1.0" }
+        cogito_tdx::quote::body_name(b.body_type)
     );
     let _ = writeln!(*o, "  verified at     {}", v.verified_at);
     match &p.tcb {
@@ -254,6 +254,27 @@ fn render_tdx(
     );
     if let Some(svc) = &b.mrservicetd {
         let _ = writeln!(*o, "  MRSERVICETD     {}", svc.to_hex());
+    }
+    if let Some(x) = &b.td15ex {
+        let _ = writeln!(
+            *o,
+            "  VMID            {}{}",
+            x.vmid,
+            if x.vmid == 0 {
+                " (the TD itself, or the L1 VMM of a partitioned TD)"
+            } else {
+                " (a TD VM inside a partitioned TD)"
+            }
+        );
+        let _ = writeln!(*o, "  TD_ID           {}", x.td_id.to_hex());
+        let _ = writeln!(
+            *o,
+            "  service TD      initial {} (attributes {}), current {} (attributes {})",
+            x.init_servicetd_hash.to_hex(),
+            x.init_servicetd_attributes.to_hex(),
+            x.cur_servicetd_hash.to_hex(),
+            x.cur_servicetd_attributes.to_hex()
+        );
     }
     if let Some(log) = event_log {
         let marks: Vec<String> = log

@@ -63,21 +63,51 @@ impl fmt::Display for ReaderError {
 impl std::error::Error for ReaderError {}
 
 /// Reads named fields from a byte slice, front to back.
+///
+/// A reader over a part of a larger input ([`Reader::nested`]) reports
+/// offsets in the whole input, so an error inside a nested structure still
+/// says where in the file the bad byte is.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
+    /// Offset of `input` in the outermost input.
+    base: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader positioned at the start of `input`.
     pub fn new(input: &'a [u8]) -> Self {
-        Reader { input, pos: 0 }
+        Reader {
+            input,
+            pos: 0,
+            base: 0,
+        }
     }
 
-    /// The current offset.
+    /// A reader over `input`, which starts at offset `base` of a larger
+    /// input: its offsets and errors count from the start of that input.
+    pub fn at_offset(input: &'a [u8], base: usize) -> Self {
+        Reader {
+            input,
+            pos: 0,
+            base,
+        }
+    }
+
+    /// Reads `len` bytes as `field` and returns a reader over exactly
+    /// them, reporting offsets in this reader's input. Finish it with
+    /// [`Reader::finish`] to insist that the nested structure is consumed
+    /// exactly.
+    pub fn nested(&mut self, field: &'static str, len: usize) -> Result<Reader<'a>, ReaderError> {
+        let base = self.offset();
+        let input = self.bytes(field, len)?;
+        Ok(Reader::at_offset(input, base))
+    }
+
+    /// The current offset (in the outermost input).
     pub fn offset(&self) -> usize {
-        self.pos
+        self.base.saturating_add(self.pos)
     }
 
     /// Bytes not yet read.
@@ -96,7 +126,7 @@ impl<'a> Reader<'a> {
             }
             None => Err(ReaderError::Truncated {
                 field,
-                offset: self.pos,
+                offset: self.offset(),
                 needed: len,
                 available,
             }),
@@ -126,6 +156,13 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(self.array(field)?))
     }
 
+    /// Reads a little-endian `u32` length or count. (A length that does not
+    /// fit `usize` becomes `usize::MAX`, which no read can satisfy, so it
+    /// fails as a truncation where it is used.)
+    pub fn u32_len(&mut self, field: &'static str) -> Result<usize, ReaderError> {
+        Ok(usize::try_from(self.u32_le(field)?).unwrap_or(usize::MAX))
+    }
+
     /// Reads a little-endian `u64`.
     pub fn u64_le(&mut self, field: &'static str) -> Result<u64, ReaderError> {
         Ok(u64::from_le_bytes(self.array(field)?))
@@ -133,7 +170,7 @@ impl<'a> Reader<'a> {
 
     /// Reads `len` bytes that must all be zero (a reserved, MBZ range).
     pub fn zeros(&mut self, field: &'static str, len: usize) -> Result<(), ReaderError> {
-        let start = self.pos;
+        let start = self.offset();
         let slice = self.bytes(field, len)?;
         match slice.iter().position(|b| *b != 0) {
             None => Ok(()),
@@ -154,7 +191,7 @@ impl<'a> Reader<'a> {
         match self.remaining() {
             0 => Ok(()),
             len => Err(ReaderError::TrailingData {
-                offset: self.pos,
+                offset: self.offset(),
                 len,
             }),
         }
@@ -217,6 +254,34 @@ mod tests {
                 offset: 3
             })
         );
+    }
+
+    #[test]
+    fn nested_readers_report_offsets_in_the_whole_input() {
+        let data = [9u8, 9, 1, 0, 0, 0, 7];
+        let mut r = Reader::new(&data);
+        r.u16_le("head").unwrap();
+        let mut inner = r.nested("inner", 4).unwrap();
+        assert_eq!(inner.offset(), 2);
+        assert_eq!(inner.u16_le("a").unwrap(), 1);
+        assert_eq!(
+            inner.u32_le("b"),
+            Err(ReaderError::Truncated {
+                field: "b",
+                offset: 4,
+                needed: 4,
+                available: 2
+            })
+        );
+        let mut inner = Reader::at_offset(&data[2..6], 2);
+        inner.u16_le("a").unwrap();
+        assert_eq!(
+            inner.finish(),
+            Err(ReaderError::TrailingData { offset: 4, len: 2 })
+        );
+        assert_eq!(r.offset(), 6);
+        assert_eq!(r.u8("tail").unwrap(), 7);
+        r.finish().unwrap();
     }
 
     #[test]

@@ -45,10 +45,37 @@ impl TdAttributes {
     }
 }
 
+/// The fields of a TD 1.5 extended body (v5 body type 4); see
+/// [`crate::quote::Td15Ext`]. None of them enters the TCB status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Td15ExClaims {
+    /// VMID: 0 = an unpartitioned TD or the L1 VMM, 1–3 = a TD VM (L2) of
+    /// a partitioned TD.
+    pub vmid: u8,
+    /// TD_ID (regenerated on relaunch).
+    pub td_id: Hex,
+    /// DEV_INFO hash.
+    pub dev_info: Hex,
+    /// INIT_SERVTD_HASH.
+    pub init_servicetd_hash: Hex,
+    /// INIT_SERVTD_ATTR.
+    pub init_servicetd_attributes: Hex,
+    /// INIT_CPUSVN.
+    pub init_cpusvn: Hex,
+    /// INIT_TEE_TCB_SVN.
+    pub init_tee_tcb_svn: Hex,
+    /// INIT_TEE_FMSPC (12 bytes).
+    pub init_tee_fmspc: Hex,
+    /// CUR_SERVTD_HASH.
+    pub cur_servicetd_hash: Hex,
+    /// CUR_SERVTD_ATTR.
+    pub cur_servicetd_attributes: Hex,
+}
+
 /// Every field of the quote body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BodyClaims {
-    /// 2 = TD 1.0, 3 = TD 1.5.
+    /// 2 = TD 1.0, 3 = TD 1.5, 4 = TD 1.5 extended.
     pub body_type: u16,
     /// TEE_TCB_SVN.
     pub tee_tcb_svn: Hex,
@@ -78,6 +105,8 @@ pub struct BodyClaims {
     pub tee_tcb_svn2: Option<Hex>,
     /// MRSERVICETD (TD 1.5).
     pub mrservicetd: Option<Hex>,
+    /// The TD 1.5 extended fields (body type 4).
+    pub td15ex: Option<Td15ExClaims>,
 }
 
 /// The quoting enclave.
@@ -152,6 +181,18 @@ pub fn tdx_claims(q: &Quote<'_>, pck: &SgxExtensions, tcb: Option<CollateralClai
             report_data: Hex::from_slice(&b.report_data),
             tee_tcb_svn2: b.tee_tcb_svn2.map(|v| Hex::from_slice(&v)),
             mrservicetd: b.mr_service_td.map(|v| Hex::from_slice(&v)),
+            td15ex: b.ext.as_ref().map(|e| Td15ExClaims {
+                vmid: e.vmid,
+                td_id: Hex::from_slice(&e.td_id),
+                dev_info: Hex::from_slice(&e.dev_info),
+                init_servicetd_hash: Hex::from_slice(&e.init_service_td_hash),
+                init_servicetd_attributes: Hex::from_slice(&e.init_service_td_attributes),
+                init_cpusvn: Hex::from_slice(&e.init_cpu_svn),
+                init_tee_tcb_svn: Hex::from_slice(&e.init_tee_tcb_svn),
+                init_tee_fmspc: Hex::from_slice(&e.init_tee_fmspc),
+                cur_servicetd_hash: Hex::from_slice(&e.cur_service_td_hash),
+                cur_servicetd_attributes: Hex::from_slice(&e.cur_service_td_attributes),
+            }),
         },
         qe: QeClaims {
             mrenclave: Hex::from_slice(&q.qe_report.mr_enclave),

@@ -1,8 +1,11 @@
 //! The TDX quote (Intel TDX DCAP Quoting Library API, "Quote Format"):
 //! versions 4 and 5, ECDSA-256 attestation key, TD report bodies TD 1.0
-//! (584 bytes) and TD 1.5 (648 bytes), and the ECDSA signature data with
-//! certification data type 6 (QE report, QE report signature, QE
-//! authentication data, nested type 5 PCK certificate chain).
+//! (584 bytes), TD 1.5 (648 bytes) and TD 1.5 extended (v5 body type 4,
+//! 885 bytes: the TD 1.5 body, then VMID, TD_ID, DEV_INFO and the initial
+//! and current service-TD bindings; `sgx_report2_body_v1_5_ex_t` in Intel's
+//! `sgx_quote_5.h`), and the ECDSA signature data with certification data
+//! type 6 (QE report, QE report signature, QE authentication data, nested
+//! type 5 PCK certificate chain).
 //!
 //! [`Quote::parse`] reads every field at its offset through
 //! [`cogito_core::Reader`]; nothing here verifies a signature.
@@ -25,6 +28,52 @@ pub const HEADER_LEN: usize = 48;
 pub const TD10_LEN: usize = 584;
 /// TD 1.5 report body length.
 pub const TD15_LEN: usize = 648;
+/// TD 1.5 extended report body length (v5 body type 4).
+pub const TD15EX_LEN: usize = 885;
+
+/// v5 body types (Intel `sgx_quote_5.h`; QVL `QuoteConstants.h`).
+pub mod body_type {
+    /// An SGX enclave report (not TDX evidence).
+    pub const SGX: u16 = 1;
+    /// TD 1.0.
+    pub const TD10: u16 = 2;
+    /// TD 1.5.
+    pub const TD15: u16 = 3;
+    /// TD 1.5 extended (TD partitioning, TD_ID).
+    pub const TD15EX: u16 = 4;
+}
+
+/// The fields a TD 1.5 extended body (v5 body type 4) adds after the TD 1.5
+/// body. Intel's QVL and dcap-qvl verify such a quote exactly like a TD 1.5
+/// one: none of these fields enters the TCB status; they are signed claims
+/// a policy may pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Td15Ext {
+    /// VMID: 0 for an unpartitioned TD or the L1 VMM, 1–3 for the TD VMs
+    /// (L2 guests) of a partitioned TD.
+    pub vmid: u8,
+    /// TD_ID: statistically unique per TD instance; regenerated on
+    /// relaunch, kept across TD-preserving updates and migration.
+    pub td_id: [u8; 32],
+    /// DEV_INFO: hash of the device information (TDX Connect).
+    pub dev_info: [u8; 48],
+    /// INIT_SERVTD_HASH: the initial service-TD binding hash (or the
+    /// migration policy hash).
+    pub init_service_td_hash: [u8; 48],
+    /// INIT_SERVTD_ATTR.
+    pub init_service_td_attributes: [u8; 8],
+    /// INIT_CPUSVN: the CPUSVN the TD was created on.
+    pub init_cpu_svn: [u8; 16],
+    /// INIT_TEE_TCB_SVN: the TEE_TCB_SVN the TD was created on.
+    pub init_tee_tcb_svn: [u8; 16],
+    /// INIT_TEE_FMSPC: model information of the platform the TD was
+    /// created on (12 bytes; not the PCK certificate's 6-byte FMSPC).
+    pub init_tee_fmspc: [u8; 12],
+    /// CUR_SERVTD_HASH: the current service-TD binding hash.
+    pub cur_service_td_hash: [u8; 48],
+    /// CUR_SERVTD_ATTR.
+    pub cur_service_td_attributes: [u8; 8],
+}
 /// SGX report body length (the QE report).
 pub const QE_REPORT_LEN: usize = 384;
 
@@ -59,6 +108,8 @@ pub struct TdReport {
     pub tee_tcb_svn2: Option<[u8; 16]>,
     /// MRSERVICETD (TD 1.5).
     pub mr_service_td: Option<[u8; 48]>,
+    /// The TD 1.5 extended fields (v5 body type 4).
+    pub ext: Option<Td15Ext>,
 }
 
 /// The QE's SGX report body (SGX SDM, REPORTBODY).
@@ -99,7 +150,8 @@ pub struct Quote<'a> {
     pub qe_vendor_id: [u8; 16],
     /// User data (first 16 bytes: platform identifier chosen by the QE).
     pub user_data: [u8; 20],
-    /// Body type: 2 = TD 1.0, 3 = TD 1.5 (v4 quotes are always TD 1.0).
+    /// Body type: 2 = TD 1.0, 3 = TD 1.5, 4 = TD 1.5 extended (v4 quotes
+    /// are always TD 1.0).
     pub body_type: u16,
     /// The TD report body.
     pub body: TdReport,
@@ -135,7 +187,8 @@ fn bad(field: &'static str, offset: usize, found: String, expected: &'static str
     }
 }
 
-fn parse_td_report(r: &mut Reader<'_>, td15: bool) -> Result<TdReport, ReaderError> {
+fn parse_td_report(r: &mut Reader<'_>, body_type: u16) -> Result<TdReport, ReaderError> {
+    let td15 = body_type >= body_type::TD15;
     let tee_tcb_svn = r.array("TEE_TCB_SVN")?;
     let mr_seam = r.array("MRSEAM")?;
     let mr_signer_seam = r.array("MRSIGNERSEAM")?;
@@ -161,6 +214,22 @@ fn parse_td_report(r: &mut Reader<'_>, td15: bool) -> Result<TdReport, ReaderErr
     } else {
         (None, None)
     };
+    let ext = if body_type == body_type::TD15EX {
+        Some(Td15Ext {
+            vmid: r.u8("VMID")?,
+            td_id: r.array("TD_ID")?,
+            dev_info: r.array("DEV_INFO")?,
+            init_service_td_hash: r.array("INIT_SERVTD_HASH")?,
+            init_service_td_attributes: r.array("INIT_SERVTD_ATTR")?,
+            init_cpu_svn: r.array("INIT_CPUSVN")?,
+            init_tee_tcb_svn: r.array("INIT_TEE_TCB_SVN")?,
+            init_tee_fmspc: r.array("INIT_TEE_FMSPC")?,
+            cur_service_td_hash: r.array("CUR_SERVTD_HASH")?,
+            cur_service_td_attributes: r.array("CUR_SERVTD_ATTR")?,
+        })
+    } else {
+        None
+    };
     Ok(TdReport {
         tee_tcb_svn,
         mr_seam,
@@ -176,13 +245,20 @@ fn parse_td_report(r: &mut Reader<'_>, td15: bool) -> Result<TdReport, ReaderErr
         report_data,
         tee_tcb_svn2,
         mr_service_td,
+        ext,
     })
 }
 
 impl QeReport {
     /// Parses a 384-byte SGX report body.
     pub fn parse(bytes: &[u8]) -> Result<QeReport, ReaderError> {
-        let mut r = Reader::new(bytes);
+        QeReport::parse_at(bytes, 0)
+    }
+
+    /// Parses a 384-byte SGX report body found at `offset` of a quote
+    /// (errors name offsets in the quote).
+    pub fn parse_at(bytes: &[u8], offset: usize) -> Result<QeReport, ReaderError> {
+        let mut r = Reader::at_offset(bytes, offset);
         let cpu_svn = r.array("QE report CPUSVN")?;
         let misc_select = r.u32_le("QE report MISCSELECT")?;
         r.skip("QE report reserved (20)", 28)?;
@@ -206,6 +282,16 @@ impl QeReport {
             isv_svn,
             report_data,
         })
+    }
+}
+
+/// A name for a body type, for messages.
+pub fn body_name(body_type: u16) -> &'static str {
+    match body_type {
+        body_type::TD10 => "TD 1.0",
+        body_type::TD15 => "TD 1.5",
+        body_type::TD15EX => "TD 1.5 extended",
+        _ => "unknown",
     }
 }
 
@@ -252,16 +338,17 @@ impl<'a> Quote<'a> {
         let body_type = if version == 5 {
             let at = r.offset();
             let body_type = r.u16_le("BODY_TYPE")?;
-            let body_size = r.u32_le("BODY_SIZE")? as usize;
+            let body_size = r.u32_len("BODY_SIZE")?;
             let expected = match body_type {
-                2 => TD10_LEN,
-                3 => TD15_LEN,
-                1 => {
+                body_type::TD10 => TD10_LEN,
+                body_type::TD15 => TD15_LEN,
+                body_type::TD15EX => TD15EX_LEN,
+                body_type::SGX => {
                     return Err(bad(
                         "BODY_TYPE",
                         at,
                         "1 (SGX enclave report)".into(),
-                        "2 (TD 1.0) or 3 (TD 1.5)",
+                        "2 (TD 1.0), 3 (TD 1.5) or 4 (TD 1.5 extended)",
                     ))
                 }
                 other => {
@@ -269,33 +356,33 @@ impl<'a> Quote<'a> {
                         "BODY_TYPE",
                         at,
                         other.to_string(),
-                        "2 (TD 1.0) or 3 (TD 1.5); other body types are not in the quote format revision cogito implements",
+                        "2 (TD 1.0), 3 (TD 1.5) or 4 (TD 1.5 extended); other body types are not in the quote format revision cogito implements",
                     ))
                 }
             };
+            // The size must be the type's exact size (Intel QVL
+            // Quote.cpp; dcap-qvl quote.rs): a body is never padded.
             if body_size != expected {
                 return Err(bad(
                     "BODY_SIZE",
                     at + 2,
                     body_size.to_string(),
-                    "584 for TD 1.0, 648 for TD 1.5",
+                    "584 for TD 1.0, 648 for TD 1.5, 885 for TD 1.5 extended",
                 ));
             }
             body_type
         } else {
             2
         };
-        let body = parse_td_report(&mut r, body_type == 3)?;
+        let body = parse_td_report(&mut r, body_type)?;
         let signed_len = r.offset();
         let signed = bytes.get(..signed_len).unwrap_or_default();
 
-        let sig_len = r.u32_le("QUOTE_SIGNATURE_DATA_LEN")? as usize;
-        let sig_start = r.offset();
-        let sig_data = r.bytes("QUOTE_SIGNATURE_DATA", sig_len)?;
-        let mut s = Reader::new(sig_data);
+        let sig_len = r.u32_len("QUOTE_SIGNATURE_DATA_LEN")?;
+        let mut s = r.nested("QUOTE_SIGNATURE_DATA", sig_len)?;
         let signature = s.array("QUOTE_SIGNATURE")?;
         let attestation_key = s.array("ATTESTATION_KEY")?;
-        let cert_type_at = sig_start + s.offset();
+        let cert_type_at = s.offset();
         let cert_type = s.u16_le("CERTIFICATION_DATA_TYPE")?;
         if cert_type != 6 {
             return Err(bad(
@@ -305,24 +392,23 @@ impl<'a> Quote<'a> {
                 "6 (QE report certification data)",
             ));
         }
-        let cert_size = s.u32_le("CERTIFICATION_DATA_SIZE")? as usize;
-        let cert = s.bytes("CERTIFICATION_DATA", cert_size)?;
+        let cert_size = s.u32_len("CERTIFICATION_DATA_SIZE")?;
+        let mut c = s.nested("CERTIFICATION_DATA", cert_size)?;
         s.finish()?;
 
-        let mut c = Reader::new(cert);
+        let qe_report_at = c.offset();
         let qe_report_raw = c.bytes("QE_REPORT", QE_REPORT_LEN)?;
-        let qe_report = QeReport::parse(qe_report_raw)?;
+        let qe_report = QeReport::parse_at(qe_report_raw, qe_report_at)?;
         let qe_report_signature = c.array("QE_REPORT_SIGNATURE")?;
         let auth_len = usize::from(c.u16_le("QE_AUTH_DATA_SIZE")?);
         let qe_auth_data = c.bytes("QE_AUTH_DATA", auth_len)?;
         let inner_type = c.u16_le("QE_CERTIFICATION_DATA_TYPE")?;
-        let inner_size = c.u32_le("QE_CERTIFICATION_DATA_SIZE")? as usize;
+        let inner_size = c.u32_len("QE_CERTIFICATION_DATA_SIZE")?;
         let inner = c.bytes("QE_CERTIFICATION_DATA", inner_size)?;
         c.finish()?;
-        let cert_data = match inner.iter().rposition(|b| *b != 0) {
-            Some(last) => &inner[..=last],
-            None => &inner[..0],
-        };
+        // The chain may be NUL-padded; keep what precedes the padding.
+        let kept = inner.iter().rposition(|b| *b != 0).map_or(0, |last| last + 1);
+        let cert_data = inner.get(..kept).unwrap_or_default();
 
         let rest_at = r.offset();
         let rest = bytes.get(rest_at..).unwrap_or_default();
@@ -374,7 +460,11 @@ mod tests {
     /// A structurally valid quote with zero signatures.
     fn quote(version: u16, body_type: u16) -> Vec<u8> {
         let mut q = header(version);
-        let body_len = if body_type == 3 { TD15_LEN } else { TD10_LEN };
+        let body_len = match body_type {
+            3 => TD15_LEN,
+            4 => TD15EX_LEN,
+            _ => TD10_LEN,
+        };
         if version == 5 {
             q.extend_from_slice(&body_type.to_le_bytes());
             q.extend_from_slice(&(body_len as u32).to_le_bytes());
@@ -413,6 +503,90 @@ mod tests {
     }
 
     #[test]
+    fn parses_td15_extended_bodies_field_by_field() {
+        let mut q = quote(5, 4);
+        let body = 54;
+        q[body + 648] = 2; // VMID
+        q[body + 649] = 0xd1; // TD_ID[0]
+        q[body + 681 + 47] = 0xde; // DEV_INFO[47]
+        q[body + 729] = 0x11; // INIT_SERVTD_HASH[0]
+        q[body + 777] = 0x22; // INIT_SERVTD_ATTR[0]
+        q[body + 785] = 0x33; // INIT_CPUSVN[0]
+        q[body + 801] = 0x44; // INIT_TEE_TCB_SVN[0]
+        q[body + 817 + 11] = 0x55; // INIT_TEE_FMSPC[11]
+        q[body + 829] = 0x66; // CUR_SERVTD_HASH[0]
+        q[body + 884] = 0x77; // CUR_SERVTD_ATTR[7], the body's last byte
+        let p = Quote::parse(&q).unwrap();
+        assert_eq!((p.body_type, p.signed.len()), (4, 48 + 6 + 885));
+        let e = p.body.ext.unwrap();
+        assert_eq!(e.vmid, 2);
+        assert_eq!(e.td_id[0], 0xd1);
+        assert_eq!(e.dev_info[47], 0xde);
+        assert_eq!(e.init_service_td_hash[0], 0x11);
+        assert_eq!(e.init_service_td_attributes[0], 0x22);
+        assert_eq!(e.init_cpu_svn[0], 0x33);
+        assert_eq!(e.init_tee_tcb_svn[0], 0x44);
+        assert_eq!(e.init_tee_fmspc[11], 0x55);
+        assert_eq!(e.cur_service_td_hash[0], 0x66);
+        assert_eq!(e.cur_service_td_attributes[7], 0x77);
+        assert!(p.body.tee_tcb_svn2.is_some() && p.body.mr_service_td.is_some());
+        assert!(Quote::parse(&quote(5, 3)).unwrap().body.ext.is_none());
+    }
+
+    #[test]
+    fn td15_extended_needs_its_exact_size() {
+        for size in [648u32, 884, 886, 0] {
+            let mut q = quote(5, 4);
+            q[50..54].copy_from_slice(&size.to_le_bytes());
+            assert!(
+                matches!(
+                    Quote::parse(&q),
+                    Err(TdxError::BadField {
+                        field: "BODY_SIZE",
+                        offset: 50,
+                        ..
+                    })
+                ),
+                "size {size}"
+            );
+        }
+        // A type 3 descriptor over a type 4 body misreads the rest.
+        let mut q = quote(5, 4);
+        q[48] = 3;
+        q[50..54].copy_from_slice(&648u32.to_le_bytes());
+        assert!(Quote::parse(&q).is_err());
+    }
+
+    #[test]
+    fn errors_inside_the_signature_data_name_offsets_in_the_quote() {
+        let q = quote(4, 2);
+        // Cut inside the QE report: the error names its quote offset.
+        let qe_report_at = 48 + 584 + 4 + 128 + 6;
+        let e = Quote::parse(&q[..qe_report_at + 10]).unwrap_err();
+        match e {
+            TdxError::Malformed(ReaderError::Truncated { offset, .. }) => {
+                assert_eq!(offset, 48 + 584 + 4, "the signature data length is read first")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Shrink CERTIFICATION_DATA_SIZE by 20: the signature data then
+        // holds 20 bytes after the certification data, and the error gives
+        // their offset in the quote, not in the signature data.
+        let mut q = quote(4, 2);
+        let cert_size_at = 48 + 584 + 4 + 128 + 2;
+        let cert_size = u32::from_le_bytes(q[cert_size_at..cert_size_at + 4].try_into().unwrap());
+        q[cert_size_at..cert_size_at + 4].copy_from_slice(&(cert_size - 20).to_le_bytes());
+        let expected = cert_size_at + 4 + cert_size as usize - 20;
+        assert_eq!(
+            Quote::parse(&q).unwrap_err(),
+            TdxError::Malformed(ReaderError::TrailingData {
+                offset: expected,
+                len: 20
+            })
+        );
+    }
+
+    #[test]
     fn header_fields_are_checked() {
         for (offset, byte) in [(0usize, 3u8), (2, 3), (4, 0), (12, 0)] {
             let mut q = quote(4, 2);
@@ -427,7 +601,7 @@ mod tests {
     #[test]
     fn unknown_body_types_and_sizes_are_rejected() {
         let mut q = quote(5, 2);
-        q[48] = 4;
+        q[48] = 5;
         assert!(matches!(
             Quote::parse(&q),
             Err(TdxError::BadField {

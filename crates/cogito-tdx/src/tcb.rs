@@ -61,33 +61,43 @@ pub fn match_isv(levels: &[IsvTcbLevel], isvsvn: u16) -> Option<&IsvTcbLevel> {
     levels.iter().find(|l| isvsvn >= l.isvsvn)
 }
 
-/// Picks and checks the TDX module identity: `TDX_%02X` of `TEE_TCB_SVN[1]`
-/// when it is non-zero and the TCB Info lists identities, else the base
-/// `tdxModule`. MRSIGNERSEAM must equal its mrsigner and SEAMATTRIBUTES
-/// must equal its attributes under the mask.
+/// The TDX module identity a TEE_TCB_SVN selects: `TDX_%02X` of
+/// `TEE_TCB_SVN[1]` (the module's major version) when it is non-zero and the
+/// TCB Info lists identities, else the base `tdxModule` (Intel QVL
+/// `TdxModuleCheck.cpp`; identity ids compare case-insensitively).
+pub fn select_module<'a>(
+    tcb: &'a TcbInfo,
+    tee_tcb_svn: &[u8; 16],
+) -> Result<Option<&'a ModuleIdentity>, TdxError> {
+    let version = tee_tcb_svn[1];
+    if version > 0 && !tcb.tdx_module_identities.is_empty() {
+        let id = format!("TDX_{version:02X}");
+        return tcb
+            .tdx_module_identities
+            .iter()
+            .find(|m| m.id.eq_ignore_ascii_case(&id))
+            .map(Some)
+            .ok_or_else(|| TdxError::ModuleIdentity {
+                detail: format!("TCB Info has no module identity {id} (TEE_TCB_SVN[1] = {version})"),
+            });
+    }
+    Ok(tcb.tdx_module.as_ref())
+}
+
+/// Picks the module identity of TEE_TCB_SVN (the module the TD was
+/// launched on; Intel QVL `QuoteVerifier.cpp` checks this one, never
+/// TEE_TCB_SVN2's) and checks it: MRSIGNERSEAM equals its mrsigner, and
+/// SEAMATTRIBUTES equal its attributes under the mask with every bit
+/// outside the mask zero (Intel requires all-zero SEAMATTRIBUTES; this is
+/// the same for Intel's published mask and stricter than a bare masked
+/// compare for any other).
 pub fn check_module<'a>(
     tcb: &'a TcbInfo,
     tee_tcb_svn: &[u8; 16],
     mr_signer_seam: &[u8; 48],
     seam_attributes: &[u8; 8],
 ) -> Result<Option<&'a ModuleIdentity>, TdxError> {
-    let version = tee_tcb_svn[1];
-    let identity = if version > 0 && !tcb.tdx_module_identities.is_empty() {
-        let id = format!("TDX_{version:02X}");
-        Some(
-            tcb.tdx_module_identities
-                .iter()
-                .find(|m| m.id.eq_ignore_ascii_case(&id))
-                .ok_or_else(|| TdxError::ModuleIdentity {
-                    detail: format!(
-                        "TCB Info has no module identity {id} (TEE_TCB_SVN[1] = {version})"
-                    ),
-                })?,
-        )
-    } else {
-        tcb.tdx_module.as_ref()
-    };
-    let Some(m) = identity else {
+    let Some(m) = select_module(tcb, tee_tcb_svn)? else {
         return Ok(None);
     };
     if &m.mrsigner != mr_signer_seam {
@@ -100,20 +110,58 @@ pub fn check_module<'a>(
             ),
         });
     }
-    for i in 0..8 {
-        if seam_attributes[i] & m.attributes_mask[i] != m.attributes[i] & m.attributes_mask[i] {
-            return Err(TdxError::ModuleIdentity {
-                detail: format!(
-                    "SEAMATTRIBUTES {} differ from {} attributes {} under mask {}",
-                    hex::encode(seam_attributes),
-                    m.id,
-                    hex::encode(m.attributes),
-                    hex::encode(m.attributes_mask)
-                ),
-            });
-        }
+    let attributes_fit = seam_attributes
+        .iter()
+        .zip(m.attributes.iter().zip(m.attributes_mask.iter()))
+        .all(|(have, (want, mask))| have & mask == want & mask && have & !mask == 0);
+    if !attributes_fit {
+        return Err(TdxError::ModuleIdentity {
+            detail: format!(
+                "SEAMATTRIBUTES {} differ from {} attributes {} under mask {} (bits outside the mask must be zero)",
+                hex::encode(seam_attributes),
+                m.id,
+                hex::encode(m.attributes),
+                hex::encode(m.attributes_mask)
+            ),
+        });
     }
     Ok(Some(m))
+}
+
+/// Whether a status asks for a configuration change (Intel QVL
+/// `TDRelaunchCheck.cpp`, `isConfigurationNeeded`).
+fn needs_configuration(s: TcbStatus) -> bool {
+    use TcbStatus::*;
+    matches!(
+        s,
+        ConfigurationNeeded
+            | OutOfDateConfigurationNeeded
+            | ConfigurationAndSWHardeningNeeded
+            | TDRelaunchAdvisedConfigurationNeeded
+    )
+}
+
+/// Intel QVL `checkForRelaunch` (TDRelaunchCheck.cpp, since the "TD
+/// Preserving Endorsements" change of May 2026; dcap-qvl 0.7 ports it line
+/// for line): a TD launched on an out-of-date TCB whose current TCB
+/// (TEE_TCB_SVN2, after a TD-preserving module update) is not out of date
+/// should be relaunched to benefit; the ConfigurationNeeded variant when
+/// either status needs configuration. Otherwise the launch status stands.
+pub fn check_for_relaunch(launch: TcbStatus, current: TcbStatus) -> TcbStatus {
+    use TcbStatus::*;
+    let launch_out_of_date = matches!(launch, OutOfDate | OutOfDateConfigurationNeeded);
+    let current_fine = matches!(
+        current,
+        UpToDate | SWHardeningNeeded | ConfigurationNeeded | ConfigurationAndSWHardeningNeeded
+    );
+    if !(launch_out_of_date && current_fine) {
+        return launch;
+    }
+    if needs_configuration(launch) || needs_configuration(current) {
+        TDRelaunchAdvisedConfigurationNeeded
+    } else {
+        TDRelaunchAdvised
+    }
 }
 
 /// Folds a component's status into the platform's (QVL convergence): an
@@ -185,28 +233,29 @@ pub fn evaluate(
     })?;
     let mut status = converge(platform_module, qe_level.tcb_status);
 
-    // TD 1.5: TEE_TCB_SVN is the module the TD was launched on and
-    // TEE_TCB_SVN2 the module running now (TD-preserving update). When the
-    // launch-time module is out of date but the running one is not, the TD
-    // should be relaunched to benefit (Intel's TDRelaunchAdvised statuses).
+    // TD 1.5 and TD 1.5 extended (Intel QVL TcbLevelCheck.cpp: body type
+    // >= 3): TEE_TCB_SVN is the TCB the TD was launched on, TEE_TCB_SVN2
+    // the one running now after TD-preserving updates. The current status
+    // is evaluated like the launch one — PCK CPUSVN and PCESVN, the module
+    // identity of TEE_TCB_SVN2[1], the QE folded in — and a current TCB that
+    // matches no level fails the verification, as in Intel's QVL. Two
+    // choices of cogito's, both failing closed:
+    // - an all-zero TEE_TCB_SVN2 means the module reported none
+    //   (TEE_TCB_INFO.valid bit 2 clear), so there is no current TCB to
+    //   evaluate and the launch status stands;
+    // - a Revoked current TCB refuses the quote (as dcap-qvl does; Intel's
+    //   checkForRelaunch would report the launch status).
     let status_current_svn2 = match tee_tcb_svn2 {
         Some(svn2) if svn2.iter().any(|b| *b != 0) => {
-            let current = platform_and_module(tcb, pck, svn2, module)
-                .map(|(s, _, _)| converge(s, qe_level.tcb_status))
-                .ok();
-            if let Some(c) = current {
-                use TcbStatus::*;
-                if matches!(status, OutOfDate | OutOfDateConfigurationNeeded) {
-                    status = match c {
-                        UpToDate | SWHardeningNeeded => TDRelaunchAdvised,
-                        ConfigurationNeeded | ConfigurationAndSWHardeningNeeded => {
-                            TDRelaunchAdvisedConfigurationNeeded
-                        }
-                        _ => status,
-                    };
-                }
-            }
-            current
+            let current_module = select_module(tcb, svn2)?;
+            let (s, _, _) = platform_and_module(tcb, pck, svn2, current_module)?;
+            let current = converge(s, qe_level.tcb_status);
+            status = if current == TcbStatus::Revoked {
+                TcbStatus::Revoked
+            } else {
+                check_for_relaunch(status, current)
+            };
+            Some(current)
         }
         _ => None,
     };
@@ -236,6 +285,42 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use TcbStatus::*;
+
+    #[test]
+    fn relaunch_follows_intels_check_for_relaunch() {
+        let all = TcbStatus::ALL.into_iter().filter(|s| s.is_intel());
+        for launch in all.clone() {
+            for current in all.clone() {
+                let got = check_for_relaunch(launch, current);
+                let expected = match (launch, current) {
+                    (
+                        OutOfDate | OutOfDateConfigurationNeeded,
+                        UpToDate | SWHardeningNeeded | ConfigurationNeeded
+                        | ConfigurationAndSWHardeningNeeded,
+                    ) => {
+                        if launch == OutOfDateConfigurationNeeded
+                            || matches!(
+                                current,
+                                ConfigurationNeeded | ConfigurationAndSWHardeningNeeded
+                            )
+                        {
+                            TDRelaunchAdvisedConfigurationNeeded
+                        } else {
+                            TDRelaunchAdvised
+                        }
+                    }
+                    _ => launch,
+                };
+                assert_eq!(got, expected, "launch {launch:?}, current {current:?}");
+            }
+        }
+        // The case the previous rule got wrong: a launch TCB that needs
+        // configuration keeps saying so after an update.
+        assert_eq!(
+            check_for_relaunch(OutOfDateConfigurationNeeded, UpToDate),
+            TDRelaunchAdvisedConfigurationNeeded
+        );
+    }
 
     #[test]
     fn convergence_is_not_worst_wins() {

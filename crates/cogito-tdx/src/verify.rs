@@ -336,7 +336,7 @@ pub fn verify_quote(
         detail: format!(
             "quote v{}, {} body, ECDSA P-256 attestation key, Intel QE",
             q.version,
-            if q.body_type == 3 { "TD 1.5" } else { "TD 1.0" }
+            crate::quote::body_name(q.body_type)
         ),
     });
 
