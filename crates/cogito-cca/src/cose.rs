@@ -118,6 +118,15 @@ impl<'a> CoseSign1<'a> {
                 ),
             )
         })?;
+        // RFC 9052 §3: an empty protected header is a zero-length bstr, not
+        // an encoded empty map; decoding it as CBOR would report a
+        // truncation and hide what is really wrong.
+        if protected_bytes.is_empty() {
+            return Err(CcaError::NoAlgorithm {
+                part,
+                detail: "its protected header is empty",
+            });
+        }
         let context = if part == "platform" {
             "platform protected header"
         } else {
@@ -159,8 +168,10 @@ impl<'a> CoseSign1<'a> {
                 _ => {}
             }
         }
-        let alg =
-            alg.ok_or_else(|| err(pmap.start, "protected header has no alg (label 1)".into()))?;
+        let alg = alg.ok_or(CcaError::NoAlgorithm {
+            part,
+            detail: "its protected header has no alg (label 1)",
+        })?;
         // [1] unprotected: header_map; no label may repeat a protected one
         // (RFC 9052 §3).
         let uentries = unprotected.as_map().ok_or_else(|| {
@@ -266,6 +277,23 @@ mod tests {
         assert_eq!(tbs, want);
     }
 
+    /// Regression: an unsigned token from a development platform has an
+    /// empty protected header (a zero-length bstr) and was refused as
+    /// `cca.cbor.truncated`, naming a CBOR problem the token does not have.
+    #[test]
+    fn empty_protected_header_is_no_algorithm_not_truncated_cbor() {
+        let e = parse(&sign1(&[], &[0xa0], 0)).unwrap_err();
+        assert_eq!(
+            e,
+            CcaError::NoAlgorithm {
+                part: "platform",
+                detail: "its protected header is empty"
+            }
+        );
+        assert_eq!(cogito_core::CogitoError::code(&e), "cca.token.no_algorithm");
+        assert!(e.to_string().contains("unsigned"), "{e}");
+    }
+
     #[test]
     fn refusals_name_what_is_wrong() {
         let e = parse(&sign1(&[0xa1, 0x01, 0x27], &[0xa0], 96)).unwrap_err();
@@ -280,6 +308,7 @@ mod tests {
         assert!(e.to_string().contains("ES384 needs 96"), "{e}");
         let e = parse(&sign1(&[0xa0], &[0xa0], 96)).unwrap_err();
         assert!(e.to_string().contains("no alg"), "{e}");
+        assert_eq!(cogito_core::CogitoError::code(&e), "cca.token.no_algorithm");
         let e = parse(&sign1(&[0xa2, 0x01, 0x26, 0x02, 0x80], &[0xa0], 64)).unwrap_err();
         assert!(e.to_string().contains("critical"), "{e}");
         let e = parse(&sign1(&[0xa1, 0x01, 0x26], &[0xa1, 0x01, 0x26], 64)).unwrap_err();

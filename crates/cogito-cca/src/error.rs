@@ -35,6 +35,16 @@ pub enum CcaError {
         /// What was found and what was expected.
         detail: String,
     },
+    /// A COSE_Sign1 names no signature algorithm: its protected header is
+    /// empty (RFC 9052 §3: a zero-length bstr stands for an empty map) or
+    /// lacks label 1. Development platforms emit such unsigned tokens.
+    #[error("CCA token: the {part} COSE_Sign1 names no signature algorithm: {detail}; the token is unsigned, or not signed in a way this verifier can check")]
+    NoAlgorithm {
+        /// `platform` or `realm`.
+        part: &'static str,
+        /// `its protected header is empty` or `its protected header has no alg (label 1)`.
+        detail: &'static str,
+    },
     /// A COSE algorithm this verifier does not support.
     #[error("CCA token: {part} COSE_Sign1 algorithm {alg} is not supported (expected -7 ES256, -35 ES384 or -36 ES512)")]
     UnsupportedAlgorithm {
@@ -199,6 +209,7 @@ impl CogitoError for CcaError {
             Envelope { .. } => "cca.token.envelope",
             Cose { .. } => "cca.token.cose",
             UnsupportedAlgorithm { .. } => "cca.token.unsupported_algorithm",
+            NoAlgorithm { .. } => "cca.token.no_algorithm",
             MissingClaim { .. } => "cca.claim.missing",
             BadClaim { .. } => "cca.claim.invalid",
             UnknownProfile { .. } => "cca.claim.unknown_profile",
@@ -223,6 +234,7 @@ impl CogitoError for CcaError {
             | Envelope { .. }
             | Cose { .. }
             | UnsupportedAlgorithm { .. }
+            | NoAlgorithm { .. }
             | MissingClaim { .. }
             | BadClaim { .. }
             | UnknownProfile { .. }

@@ -627,33 +627,10 @@ fn spki_key(bytes: &[u8], source_name: &str) -> Result<EcPublicKey, CcaError> {
 /// Padding is tolerated; any other character, or non-zero leftover bits,
 /// is refused.
 pub fn base64url(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = acc << 6 | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            // `acc` held at most 13 bits, so the top 8 of them fit a u8.
-            out.push(u8::try_from(acc >> bits).ok()?);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // 6 leftover bits cannot be; the 2 or 4 leftover bits must be zero.
-    if bits >= 6 || acc != 0 {
-        return None;
-    }
-    Some(out)
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
 }
 
 #[cfg(test)]

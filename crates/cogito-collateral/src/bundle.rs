@@ -88,32 +88,14 @@ fn crl_der(dir: &Path, name: &str, bytes: &[u8]) -> Result<Vec<u8>, CollateralEr
     })
 }
 
-/// Minimal standard base64 decoding (whitespace ignored).
+/// Standard base64 with its line breaks and other whitespace removed;
+/// canonical otherwise (padding required, no stray bits).
 pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = acc << 6 | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            // The low byte: `acc` is never masked, so it still holds the
-            // bits of earlier characters above the 8 wanted here.
-            let [_, _, _, byte] = (acc >> bits).to_be_bytes();
-            out.push(byte);
-        }
-    }
-    Some(out)
+    use base64::Engine as _;
+    let compact: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 /// Reads an SEV-SNP bundle directory into [`Collateral`].

@@ -10,6 +10,7 @@
 //! - [`claims`]: the normalized [`Claims`] every platform fills, and
 //!   [`Verified`], which carries them next to the platform's typed claims.
 //! - [`anchors`]: [`TrustAnchors`], the roots a verification may end in.
+//! - [`pem`]: one certificate in strict PEM.
 //! - [`time`]: [`VerificationTime`], the "now" a verification is judged at.
 //! - [`error`]: [`ErrorClass`] and the [`CogitoError`] trait that gives every
 //!   error a stable code and a process exit code.
@@ -22,6 +23,7 @@ pub mod der;
 pub mod error;
 pub mod evidence;
 pub mod hexser;
+pub mod pem;
 pub mod reader;
 pub mod time;
 

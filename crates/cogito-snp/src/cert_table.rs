@@ -92,8 +92,10 @@ pub struct CertTableEntry<'a> {
     pub guid: [u8; 16],
     /// What the GUID names.
     pub kind: CertTableKind,
-    /// The entry's bytes (a DER certificate for the known kinds).
+    /// The entry's bytes (a certificate, DER or PEM, for the known kinds).
     pub data: &'a [u8],
+    /// Where the entry's bytes start in the table.
+    pub offset: usize,
 }
 
 /// Parses a certificate table. Every entry must lie inside the buffer and
@@ -104,8 +106,8 @@ pub fn parse_cert_table(table: &[u8]) -> Result<Vec<CertTableEntry<'_>>, SnpErro
     loop {
         let at = r.offset();
         let guid: [u8; 16] = r.array("certificate table entry GUID")?;
-        let offset = r.u32_le("certificate table entry offset")? as usize;
-        let length = r.u32_le("certificate table entry length")? as usize;
+        let offset = r.u32_len("certificate table entry offset")?;
+        let length = r.u32_len("certificate table entry length")?;
         if guid == [0u8; 16] {
             if offset != 0 || length != 0 {
                 return Err(SnpError::MalformedCertTable {
@@ -138,6 +140,7 @@ pub fn parse_cert_table(table: &[u8]) -> Result<Vec<CertTableEntry<'_>>, SnpErro
             guid,
             kind: CertTableKind::from_guid(&guid),
             data,
+            offset,
         });
     }
     Ok(out)
@@ -145,19 +148,24 @@ pub fn parse_cert_table(table: &[u8]) -> Result<Vec<CertTableEntry<'_>>, SnpErro
 
 /// Builds a certificate table from (kind, bytes) pairs, as a host would.
 /// Used by the testkit and by `cogito` to export bundles.
+///
+/// Panics if the table would exceed 4 GiB (its offsets are u32): a caller
+/// building a table controls its size.
 pub fn build_cert_table(entries: &[(CertTableKind, &[u8])]) -> Vec<u8> {
     let header = (entries.len() + 1) * 24;
-    let mut out = vec![0u8; header];
+    let mut out = Vec::with_capacity(header);
     let mut data = Vec::new();
-    for (i, (kind, bytes)) in entries.iter().enumerate() {
-        let g = kind.guid().unwrap_or([0xff; 16]);
-        let off = (header + data.len()) as u32;
-        let e = &mut out[i * 24..(i + 1) * 24];
-        e[..16].copy_from_slice(&g);
-        e[16..20].copy_from_slice(&off.to_le_bytes());
-        e[20..24].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+    let u32_of = |n: usize| {
+        #[allow(clippy::expect_used)] // Documented: a table is never near 4 GiB.
+        u32::try_from(n).expect("certificate table larger than 4 GiB")
+    };
+    for (kind, bytes) in entries {
+        out.extend_from_slice(&kind.guid().unwrap_or([0xff; 16]));
+        out.extend_from_slice(&u32_of(header + data.len()).to_le_bytes());
+        out.extend_from_slice(&u32_of(bytes.len()).to_le_bytes());
         data.extend_from_slice(bytes);
     }
+    out.extend_from_slice(&[0u8; 24]);
     out.extend_from_slice(&data);
     out
 }

@@ -260,6 +260,9 @@ pub struct EndorsementClaims {
     pub chain: Vec<CertificateClaims>,
     /// CRLs checked (empty when none was supplied).
     pub crls: Vec<CrlClaims>,
+    /// How the host's certificate table encoded its certificates, when the
+    /// collateral came with one (`der`, `pem` or `mixed`).
+    pub cert_table_encoding: Option<crate::verify::TableEncoding>,
 }
 
 /// Everything cogito knows about a verified SEV-SNP report.

@@ -42,4 +42,4 @@ pub use error::{MissingCollateral, SnpError};
 pub use hcl::HclReport;
 pub use report::{Report, SigningKey, REPORT_LEN};
 pub use tcb::{TcbParts, TcbVersion};
-pub use verify::{verify_parsed, verify_report, Collateral, CollateralRequest, Options};
+pub use verify::{verify_parsed, verify_report, Collateral, CollateralRequest, Options, TableEncoding};

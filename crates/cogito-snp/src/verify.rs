@@ -59,14 +59,51 @@ pub struct Collateral {
     pub chain: Vec<Vec<u8>>,
     /// CRLs (AMD's, signed by the ARK; or one signed by the ASK/ASVK).
     pub crls: Vec<Vec<u8>>,
+    /// How the certificates of a host certificate table were encoded, when
+    /// one was added (reported in the claims).
+    pub cert_table_encoding: Option<TableEncoding>,
+}
+
+/// How the certificate entries of a host certificate table were encoded.
+/// The GHCB specification expects DER; some hosts write PEM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableEncoding {
+    /// Every certificate entry was DER.
+    Der,
+    /// Every certificate entry was one strict PEM block.
+    Pem,
+    /// Some entries were DER, some PEM.
+    Mixed,
 }
 
 impl Collateral {
     /// Adds the certificates of a host-supplied certificate table (the
-    /// GUID table of an extended report / configfs-tsm `auxblob`).
+    /// GUID table of an extended report / configfs-tsm `auxblob`). Each
+    /// known entry (VCEK, VLEK, ASK, ARK) is strict DER or exactly one
+    /// strict PEM block ([`cogito_core::pem`]); entries of other GUIDs are
+    /// not read.
     pub fn add_certificate_table(&mut self, table: &[u8]) -> Result<(), SnpError> {
+        let mut pem = 0usize;
+        let mut der_count = 0usize;
         for entry in parse_cert_table(table)? {
-            let der = entry.data.to_vec();
+            if entry.kind == CertTableKind::Other {
+                continue;
+            }
+            let der = if cogito_core::pem::looks_like_pem(entry.data) {
+                pem += 1;
+                cogito_core::pem::decode_certificate(entry.data).map_err(|e| {
+                    SnpError::MalformedCertTable {
+                        reason: format!(
+                            "the {:?} entry at offset {:#x} is PEM but {e}",
+                            entry.kind, entry.offset
+                        ),
+                    }
+                })?
+            } else {
+                der_count += 1;
+                entry.data.to_vec()
+            };
             match entry.kind {
                 CertTableKind::Vcek => self.vcek = Some(der),
                 CertTableKind::Vlek => self.vlek = Some(der),
@@ -74,6 +111,12 @@ impl Collateral {
                 CertTableKind::Other => {}
             }
         }
+        self.cert_table_encoding = match (der_count, pem) {
+            (0, 0) => self.cert_table_encoding,
+            (_, 0) => Some(TableEncoding::Der),
+            (0, _) => Some(TableEncoding::Pem),
+            _ => Some(TableEncoding::Mixed),
+        };
         Ok(())
     }
 }
@@ -368,6 +411,7 @@ pub fn verify_parsed(
             extensions: chain.extensions.clone(),
             chain: chain.certificates.to_vec(),
             crls: chain.crls.clone(),
+            cert_table_encoding: collateral.cert_table_encoding,
         },
         provisional_firmware: provisional,
     };
