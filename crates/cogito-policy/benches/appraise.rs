@@ -17,6 +17,14 @@
 //! Run with `cargo bench -p cogito-policy --bench appraise`. Needs
 //! ../shared/vectors (or $COGITO_VECTORS); without them it prints a notice.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -19,10 +19,10 @@
 use cogito_cca::CcaClaims;
 use cogito_core::time::VerificationTime;
 use cogito_core::{Claims, TcbStatus, Tee, Verified};
-use cogito_snp::claims::TcbClaims;
+use cogito_snp::TcbClaims;
 use cogito_snp::{SigningKey, SnpClaims};
 use cogito_tdx::eventlog::{DecodedEvent, Event, EventLog};
-use cogito_tdx::TdxClaims;
+use cogito_tdx::{BodyClaims, TdxClaims};
 use serde::Serialize;
 
 use crate::ear::{EarStatus, TrustClaim, TrustVector};
@@ -142,11 +142,11 @@ struct Appraiser {
 }
 
 fn short_list(values: &[String]) -> String {
-    match values.len() {
-        0 => "(none)".into(),
-        1 => values[0].clone(),
-        n if n <= 3 => format!("one of {}", values.join(", ")),
-        n => format!("one of {}, … ({n} values)", values[..3].join(", ")),
+    match values {
+        [] => "(none)".into(),
+        [one] => one.clone(),
+        [_, _] | [_, _, _] => format!("one of {}", values.join(", ")),
+        [a, b, c, ..] => format!("one of {a}, {b}, {c}, … ({} values)", values.len()),
     }
 }
 
@@ -202,6 +202,27 @@ impl Appraiser {
         list: &Option<RefList<L>>,
         actual: Option<&[u8]>,
     ) {
+        self.allow_or(
+            rule,
+            claim,
+            list,
+            actual,
+            "(absent)",
+            "the evidence does not carry this claim",
+        );
+    }
+
+    /// [`Self::allow`], saying why the claim is absent: `absent` is the
+    /// actual value and `absent_note` the note of the failed rule.
+    fn allow_or<L: HexLen>(
+        &mut self,
+        rule: &str,
+        claim: TrustClaim,
+        list: &Option<RefList<L>>,
+        actual: Option<&[u8]>,
+        absent: &str,
+        absent_note: &str,
+    ) {
         let Some(list) = list else { return };
         // Only the values shown are formatted: a fleet list can be long.
         let shown: Vec<String> = list.0.iter().take(3).map(|v| v.value.to_hex()).collect();
@@ -215,10 +236,10 @@ impl Appraiser {
                 claim,
                 false,
                 expected,
-                "(absent)",
+                absent,
                 false,
                 false,
-                Some("the evidence does not carry this claim".into()),
+                Some(absent_note.to_string()),
             );
             return;
         };
@@ -809,6 +830,113 @@ fn snp(a: &mut Appraiser, p: Option<&crate::model::Snp>, v: &Verified<SnpClaims>
     }
 }
 
+/// `tdx.vmids`: which VM of a TD asked for the quote (VMID, TD 1.5
+/// extended bodies). A TD VM (VMID 1–3, an L2 guest of a partitioned TD)
+/// gets a quote that carries the L1 TD's MRTD and RTMRs, not a measurement
+/// of its own launch: accepting it by default would hand whatever those
+/// measurements unlock (the L1's secrets) to an L2 guest, so without the
+/// key only VMID 0 passes, as a default rule. A body without the extended
+/// fields (types 2 and 3) reports no VMID and counts as VMID 0, the TD
+/// itself.
+///
+/// Trust claim configuration, as for `snp.vmpls` (the SNP counterpart:
+/// which privilege level inside the guest asked for the report) and the
+/// TDATTRIBUTES rules: the VMID describes how the TD is set up, not what
+/// code was measured; the measurements keep their own executables rules.
+fn vmid_rule(a: &mut Appraiser, p: &crate::model::Tdx, b: &BodyClaims) {
+    let allowed: Vec<u8> = p
+        .vmids
+        .as_ref()
+        .map_or(vec![0], |l| l.0.iter().map(|v| v.0).collect());
+    let expected = short_list(&allowed.iter().map(u8::to_string).collect::<Vec<_>>());
+    let default = p.vmids.is_none();
+    match &b.td15ex {
+        Some(ex) => {
+            let ok = allowed.contains(&ex.vmid);
+            let note = (ex.vmid != 0).then(|| {
+                let mut n = format!(
+                    "VMID {} is a TD VM (L2 guest) of a partitioned TD: its quote carries the L1 TD's MRTD and RTMRs, not a measurement of its own launch",
+                    ex.vmid
+                );
+                if !ok {
+                    n.push_str("; list it in tdx.vmids to accept it");
+                }
+                n
+            });
+            a.record(
+                "tdx.vmids",
+                TrustClaim::Configuration,
+                ok,
+                expected,
+                ex.vmid.to_string(),
+                default,
+                false,
+                note,
+            );
+        }
+        None => a.record(
+            "tdx.vmids",
+            TrustClaim::Configuration,
+            allowed.contains(&0),
+            expected,
+            "not reported (TD 1.0/1.5 body): the TD itself",
+            default,
+            false,
+            Some(format!(
+                "body type {} has no VMID; the quote counts as VMID 0",
+                b.body_type
+            )),
+        ),
+    }
+}
+
+/// The service-TD bindings of a TD 1.5 extended body: the hash and
+/// attributes of the service TDs bound at TD build time (INIT_SERVTD_*)
+/// and now (CUR_SERVTD_*). Trust claim configuration, as `tdx.mrservicetd`.
+/// A policy that pins one refuses a quote without the extended body: such
+/// a quote cannot show the binding.
+fn service_td_rules(a: &mut Appraiser, p: &crate::model::Tdx, b: &BodyClaims) {
+    use TrustClaim::Configuration;
+    let ex = b.td15ex.as_ref();
+    let absent = "(absent: the quote carries no TD 1.5 extended body)";
+    let note = format!(
+        "body type {} does not report service-TD bindings; only a TD 1.5 extended body (quote v5, body type 4) does",
+        b.body_type
+    );
+    a.allow_or(
+        "tdx.init_servicetd_hashes",
+        Configuration,
+        &p.init_servicetd_hashes,
+        ex.map(|e| e.init_servicetd_hash.as_ref()),
+        absent,
+        &note,
+    );
+    a.allow_or(
+        "tdx.init_servicetd_attributes",
+        Configuration,
+        &p.init_servicetd_attributes,
+        ex.map(|e| e.init_servicetd_attributes.as_ref()),
+        absent,
+        &note,
+    );
+    a.allow_or(
+        "tdx.cur_servicetd_hashes",
+        Configuration,
+        &p.cur_servicetd_hashes,
+        ex.map(|e| e.cur_servicetd_hash.as_ref()),
+        absent,
+        &note,
+    );
+    a.allow_or(
+        "tdx.cur_servicetd_attributes",
+        Configuration,
+        &p.cur_servicetd_attributes,
+        ex.map(|e| e.cur_servicetd_attributes.as_ref()),
+        absent,
+        &note,
+    );
+}
+
 fn attr_rules(a: &mut Appraiser, p: &crate::model::Tdx, c: &TdxClaims) {
     let Some(t) = &p.td_attributes else { return };
     let at = &c.body.td_attributes;
@@ -1135,6 +1263,8 @@ fn tdx(
         b.mrservicetd.as_ref().map(|h| h.as_ref()),
     );
     a.allow("tdx.xfam", Configuration, &p.xfam, Some(b.xfam.as_ref()));
+    vmid_rule(a, p, b);
+    service_td_rules(a, p, b);
     attr_rules(a, p, c);
     if let Some(min) = &p.min_tee_tcb_svn {
         let have = b.tee_tcb_svn.as_ref();

@@ -73,6 +73,20 @@ impl TrustClaim {
         }
     }
 
+    /// The claim's slot in [`TrustVector`] (its position in [`Self::ALL`]).
+    fn slot(self) -> usize {
+        match self {
+            TrustClaim::InstanceIdentity => 0,
+            TrustClaim::Configuration => 1,
+            TrustClaim::Executables => 2,
+            TrustClaim::FileSystem => 3,
+            TrustClaim::Hardware => 4,
+            TrustClaim::RuntimeOpaque => 5,
+            TrustClaim::StorageOpaque => 6,
+            TrustClaim::SourcedData => 7,
+        }
+    }
+
     const ALL: [TrustClaim; 8] = [
         TrustClaim::InstanceIdentity,
         TrustClaim::Configuration,
@@ -115,15 +129,17 @@ pub struct TrustVector([i8; 8]);
 impl TrustVector {
     /// The value of `claim`.
     pub fn get(&self, claim: TrustClaim) -> i8 {
-        self.0[claim as usize]
+        // Every slot is in range: the array has one per claim.
+        self.0.get(claim.slot()).copied().unwrap_or(0)
     }
 
     /// Raises `claim` to `value` if that is worse than what it holds
     /// (tiers order none < affirming < warning < contraindicated).
     pub fn raise(&mut self, claim: TrustClaim, value: i8) {
-        let slot = &mut self.0[claim as usize];
-        if value > *slot {
-            *slot = value;
+        if let Some(slot) = self.0.get_mut(claim.slot()) {
+            if value > *slot {
+                *slot = value;
+            }
         }
     }
 
@@ -174,5 +190,12 @@ mod tests {
         let json = serde_json::to_value(v).unwrap();
         assert_eq!(json["instance-identity"], 97);
         assert_eq!(json["file-system"], 0);
+    }
+
+    #[test]
+    fn every_claim_has_its_own_slot() {
+        for (i, c) in TrustClaim::ALL.into_iter().enumerate() {
+            assert_eq!(c.slot(), i, "{c:?}");
+        }
     }
 }

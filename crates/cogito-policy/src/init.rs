@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use cogito_core::TcbStatus;
-use cogito_snp::claims::TcbClaims;
+use cogito_snp::TcbClaims;
 use cogito_snp::SigningKey;
 use cogito_tdx::eventlog::EventLog;
 
@@ -51,8 +51,8 @@ fn toml_str(s: &str) -> String {
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+            c if u32::from(c) < 0x20 || u32::from(c) == 0x7f => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
         }
@@ -391,6 +391,43 @@ fn tdx(o: &mut Out, c: &cogito_tdx::TdxClaims, log: Option<&EventLog>) {
         &b.xfam.to_hex(),
         "XFAM: the extended CPU features the TD may use.",
     );
+    // A TD 1.0/1.5 body has no VMID: the tdx.vmids default (VMID 0 only)
+    // already covers it, and it has no service-TD bindings to pin.
+    if let Some(ex) = &b.td15ex {
+        if ex.vmid == 0 {
+            o.kv(
+                "vmids",
+                "[0]",
+                "VMID: which VM of the TD asked for the quote. 0 is the TD itself (or the\nL1 VMM of a partitioned TD); 1-3 are TD VMs (L2 guests) of a partitioned\nTD, which report the L1's MRTD and RTMRs. [0] is also the default.",
+            );
+        } else {
+            o.kv(
+                "vmids",
+                format!("[{}]", ex.vmid),
+                &format!("WARNING: the reference quote comes from VMID {}, a TD VM (L2 guest) of a\npartitioned TD: its MRTD and RTMRs are the L1 TD's, not a measurement of\nthis guest's own launch. Without this line only VMID 0 is accepted.", ex.vmid),
+            );
+        }
+        o.list(
+            "init_servicetd_hashes",
+            &ex.init_servicetd_hash.to_hex(),
+            "INIT_SERVTD_HASH (TD 1.5 extended body): the service-TD binding when the\nTD was initialized (or its migration policy hash).",
+        );
+        o.list(
+            "init_servicetd_attributes",
+            &ex.init_servicetd_attributes.to_hex(),
+            "INIT_SERVTD_ATTR: the attributes of that initial binding.",
+        );
+        o.list(
+            "cur_servicetd_hashes",
+            &ex.cur_servicetd_hash.to_hex(),
+            "CUR_SERVTD_HASH: the service-TD binding now (a service TD such as a\nmigration TD may be bound after launch).",
+        );
+        o.list(
+            "cur_servicetd_attributes",
+            &ex.cur_servicetd_attributes.to_hex(),
+            "CUR_SERVTD_ATTR: the attributes of the current binding.",
+        );
+    }
     o.kv(
         "min_tee_tcb_svn",
         format!("\"{}\"", b.tee_tcb_svn.to_hex()),

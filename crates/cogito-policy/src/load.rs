@@ -148,16 +148,20 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
+    // One row of the edit-distance table at a time: each cell from the
+    // cell above-left (`diag`), above (`up`) and to its left.
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        let mut left = i + 1;
+        for ((cb, diag), up) in b.iter().zip(prev.iter()).zip(prev.iter().skip(1)) {
+            let cell = (diag + usize::from(ca != *cb)).min(up + 1).min(left + 1);
+            cur.push(cell);
+            left = cell;
         }
         prev = cur;
     }
-    prev[b.len()]
+    prev.last().copied().unwrap_or(0)
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" messages: the
@@ -303,6 +307,12 @@ fn intersects<A: HexLen, B: HexLen>(a: &RefList<A>, b: &RefList<B>) -> bool {
         .any(|x| b.0.iter().any(|y| x.value.0 == y.value.0))
 }
 
+/// A length prefix for the digest (usize is at most 64 bits on every
+/// target Rust supports, so this never saturates).
+fn len_u64(s: &str) -> u64 {
+    u64::try_from(s.len()).unwrap_or(u64::MAX)
+}
+
 /// Loads a policy from its text. `read_include` returns the text of an
 /// included reference-value file, given the path as written in `include`
 /// (the caller resolves it, relative to the policy file); it is the only
@@ -315,7 +325,7 @@ pub fn load(
     let mut rules: PolicyFile = parse_toml(file, text)?;
     let cx = Ctx { file, text };
     let mut hasher = Sha256::new();
-    hasher.update((text.len() as u64).to_be_bytes());
+    hasher.update(len_u64(text).to_be_bytes());
     hasher.update(text.as_bytes());
 
     if rules.policy.name.trim().is_empty() {
@@ -348,9 +358,9 @@ pub fn load(
                 "paths are relative to the policy file",
             )
         })?;
-        hasher.update((inc.len() as u64).to_be_bytes());
+        hasher.update(len_u64(&inc).to_be_bytes());
         hasher.update(inc.as_bytes());
-        hasher.update((inc_text.len() as u64).to_be_bytes());
+        hasher.update(len_u64(&inc_text).to_be_bytes());
         hasher.update(inc_text.as_bytes());
         let rf: RefValueFile = parse_toml(&inc, &inc_text)?;
         let missing = |platform: &str, span: std::ops::Range<usize>| {
@@ -397,6 +407,30 @@ pub fn load(
             merge(&mut p.mrsignerseam, r.mrsignerseam, &inc, &rf);
             merge(&mut p.mrservicetd, r.mrservicetd, &inc, &rf);
             merge(&mut p.xfam, r.xfam, &inc, &rf);
+            merge(
+                &mut p.init_servicetd_hashes,
+                r.init_servicetd_hashes,
+                &inc,
+                &rf,
+            );
+            merge(
+                &mut p.init_servicetd_attributes,
+                r.init_servicetd_attributes,
+                &inc,
+                &rf,
+            );
+            merge(
+                &mut p.cur_servicetd_hashes,
+                r.cur_servicetd_hashes,
+                &inc,
+                &rf,
+            );
+            merge(
+                &mut p.cur_servicetd_attributes,
+                r.cur_servicetd_attributes,
+                &inc,
+                &rf,
+            );
             if let Some(ev) = r.event_log {
                 let into = p.event_log.get_or_insert_with(Default::default);
                 merge(&mut into.kernel, ev.kernel, &inc, &rf);
@@ -730,10 +764,21 @@ impl Policy {
                 ("tdx.mrseam", &t.mrseam),
                 ("tdx.mrsignerseam", &t.mrsignerseam),
                 ("tdx.mrservicetd", &t.mrservicetd),
+                ("tdx.init_servicetd_hashes", &t.init_servicetd_hashes),
+                ("tdx.cur_servicetd_hashes", &t.cur_servicetd_hashes),
             ] {
                 visit(k, items(l));
             }
-            visit("tdx.xfam", items(&t.xfam));
+            for (k, l) in [
+                ("tdx.xfam", &t.xfam),
+                (
+                    "tdx.init_servicetd_attributes",
+                    &t.init_servicetd_attributes,
+                ),
+                ("tdx.cur_servicetd_attributes", &t.cur_servicetd_attributes),
+            ] {
+                visit(k, items(l));
+            }
             if let Some(ev) = &t.event_log {
                 visit("tdx.event_log.kernel", items(&ev.kernel));
                 visit("tdx.event_log.initrd", items(&ev.initrd));

@@ -123,10 +123,10 @@ impl MinTcb {
         ];
         let names = ["bootloader", "tee", "snp", "microcode", "fmc"];
         let mut out: [(&'static str, Option<(u8, String)>); 5] = Default::default();
-        for (i, name) in names.into_iter().enumerate() {
-            out[i] = (
+        for (((slot, name), own), general) in out.iter_mut().zip(names).zip(own).zip(general) {
+            *slot = (
                 name,
-                match (own[i], general[i]) {
+                match (own, general) {
                     (Some(v), _) => Some((v, format!("{product}.{name}"))),
                     (None, Some(v)) => Some((v, name.to_string())),
                     (None, None) => None,
@@ -225,6 +225,30 @@ impl<'de> Deserialize<'de> for Vmpl {
             Ok(v @ 0..=3) => Ok(Vmpl(v)),
             _ => Err(serde::de::Error::custom(format!(
                 "VMPL {v} does not exist: SEV-SNP has VMPL 0 to 3"
+            ))),
+        }
+    }
+}
+
+/// A TD VMID, 0–3 (TD 1.5 extended quote body, v5 body type 4): 0 is the
+/// TD itself (or the L1 VMM of a partitioned TD), 1–3 a TD VM (L2 guest)
+/// of a partitioned TD.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Vmid(pub u8);
+
+impl std::fmt::Debug for Vmid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VMID {}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Vmid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        match u8::try_from(v) {
+            Ok(v @ 0..=3) => Ok(Vmid(v)),
+            _ => Err(serde::de::Error::custom(format!(
+                "VMID {v} does not exist: a TD has VMID 0 to 3 (0: the TD itself or the L1 VMM of a partitioned TD; 1 to 3: its TD VMs)"
             ))),
         }
     }
@@ -339,6 +363,19 @@ pub struct Tdx {
     pub mrservicetd: Option<RefList<L48>>,
     /// Allowed XFAM values.
     pub xfam: Option<RefList<L8>>,
+    /// Allowed VMIDs (TD 1.5 extended bodies). Default: 0 only, because a
+    /// TD VM (VMID 1–3) of a partitioned TD reports the L1 TD's MRTD and
+    /// RTMRs, not its own launch. A quote without the extended body
+    /// reports no VMID and counts as VMID 0.
+    pub vmids: Option<NonEmpty<Vmid>>,
+    /// Allowed INIT_SERVTD_HASH values (TD 1.5 extended bodies only).
+    pub init_servicetd_hashes: Option<RefList<L48>>,
+    /// Allowed INIT_SERVTD_ATTR values (TD 1.5 extended bodies only).
+    pub init_servicetd_attributes: Option<RefList<L8>>,
+    /// Allowed CUR_SERVTD_HASH values (TD 1.5 extended bodies only).
+    pub cur_servicetd_hashes: Option<RefList<L48>>,
+    /// Allowed CUR_SERVTD_ATTR values (TD 1.5 extended bodies only).
+    pub cur_servicetd_attributes: Option<RefList<L8>>,
     /// TDATTRIBUTES bits.
     pub td_attributes: Option<TdAttributesPolicy>,
     /// Minimum TEE_TCB_SVN, compared component by component.
@@ -468,6 +505,14 @@ pub struct TdxRefs {
     pub mrservicetd: Option<RefList<L48>>,
     /// See [`Tdx::xfam`].
     pub xfam: Option<RefList<L8>>,
+    /// See [`Tdx::init_servicetd_hashes`].
+    pub init_servicetd_hashes: Option<RefList<L48>>,
+    /// See [`Tdx::init_servicetd_attributes`].
+    pub init_servicetd_attributes: Option<RefList<L8>>,
+    /// See [`Tdx::cur_servicetd_hashes`].
+    pub cur_servicetd_hashes: Option<RefList<L48>>,
+    /// See [`Tdx::cur_servicetd_attributes`].
+    pub cur_servicetd_attributes: Option<RefList<L8>>,
     /// See [`Tdx::event_log`]: the digest lists only.
     pub event_log: Option<EventLogRefs>,
 }

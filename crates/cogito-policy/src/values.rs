@@ -2,7 +2,6 @@
 //! is deserialized, so its error carries the line and column of the value
 //! (`toml` attaches the span of the value whose `Deserialize` failed).
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -240,17 +239,14 @@ pub struct RefList<L: HexLen>(pub Vec<RefValue<L>>);
 
 impl<'de, L: HexLen> Deserialize<'de> for RefList<L> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = NonEmpty::<RefValue<L>>::deserialize(d)?.0;
-        let mut seen = BTreeSet::new();
-        for r in &v {
-            if !seen.insert(r.value.0.clone()) {
-                return Err(de::Error::custom(format!(
-                    "{} is listed twice",
-                    r.value.to_hex()
-                )));
-            }
-        }
-        Ok(RefList(v))
+        // The same bytes twice are a duplicate whatever their expiry or
+        // note, and are named by their hex.
+        non_empty_seq(
+            d,
+            |a: &RefValue<L>, b: &RefValue<L>| a.value == b.value,
+            |r: &RefValue<L>| r.value.to_hex(),
+        )
+        .map(RefList)
     }
 }
 
@@ -262,30 +258,46 @@ pub struct NonEmpty<T>(pub Vec<T>);
 
 impl<'de, T: Deserialize<'de> + PartialEq + fmt::Debug> Deserialize<'de> for NonEmpty<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de> + PartialEq + fmt::Debug> Visitor<'de> for V<T> {
-            type Value = NonEmpty<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a non-empty array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out: Vec<T> = Vec::new();
-                while let Some(x) = seq.next_element::<T>()? {
-                    if out.contains(&x) {
-                        return Err(de::Error::custom(format!("{x:?} is listed twice")));
-                    }
-                    out.push(x);
-                }
-                if out.is_empty() {
-                    return Err(de::Error::custom(
-                        "an empty list would refuse every guest; leave the key out to not constrain this claim",
-                    ));
-                }
-                Ok(NonEmpty(out))
-            }
-        }
-        d.deserialize_seq(V(PhantomData))
+        non_empty_seq(d, |a: &T, b: &T| a == b, |x: &T| format!("{x:?}")).map(NonEmpty)
     }
+}
+
+/// Reads a non-empty array in which no entry repeats: `same` says whether
+/// two entries are the same, `name` names a repeated one in the error.
+fn non_empty_seq<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    same: fn(&T, &T) -> bool,
+    name: fn(&T) -> String,
+) -> Result<Vec<T>, D::Error> {
+    struct V<T> {
+        same: fn(&T, &T) -> bool,
+        name: fn(&T) -> String,
+    }
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-empty array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out: Vec<T> = Vec::new();
+            while let Some(x) = seq.next_element::<T>()? {
+                if out.iter().any(|y| (self.same)(y, &x)) {
+                    return Err(de::Error::custom(format!(
+                        "{} is listed twice",
+                        (self.name)(&x)
+                    )));
+                }
+                out.push(x);
+            }
+            if out.is_empty() {
+                return Err(de::Error::custom(
+                    "an empty list would refuse every guest; leave the key out to not constrain this claim",
+                ));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(V { same, name })
 }
 
 /// A TCB status name that the policy may allow (never `Revoked`: revoked

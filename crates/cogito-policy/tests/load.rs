@@ -1,6 +1,14 @@
 //! Loading policies: every malformed or contradictory file is refused with
 //! the file, the line and a hint, and nothing is half-applied.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use cogito_core::time::VerificationTime;
 use cogito_policy::{load, PolicyError};
 
@@ -74,7 +82,13 @@ fn empty_and_duplicate_lists_are_refused() {
         "[policy]\nname = \"x\"\n[snp]\nmeasurements = [\"{M48}\", \"{}\"]\n",
         M48.to_uppercase()
     ));
-    assert!(e.message.contains("listed twice"), "{e}");
+    assert!(e.message.contains(&format!("{M48} is listed twice")), "{e}");
+    // The same value with another expiry is still the same value.
+    let e = err(&format!(
+        "[policy]\nname = \"x\"\n[snp]\nmeasurements = [\"{M48}\", {{ value = \"{M48}\", expires = 2027-01-01 }}]\n"
+    ));
+    assert!(e.message.contains(&format!("{M48} is listed twice")), "{e}");
+    assert_eq!(e.line, Some(4), "{e}");
 }
 
 #[test]

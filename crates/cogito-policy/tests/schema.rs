@@ -19,6 +19,14 @@
 //!   unknown key in any table, a 95-digit measurement) are refused by the
 //!   schema too.
 
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -550,4 +558,22 @@ fn what_the_loader_refuses_the_schema_refuses() {
             "the loader accepts snp.measurements = {bad}"
         );
     }
+
+    // VMIDs: only 0 to 3, each once, at least one.
+    for bad in [json!([4]), json!([-1]), json!([0, 0]), json!([])] {
+        let mut d = doc.clone();
+        d["tdx"]["vmids"] = bad.clone();
+        assert!(
+            !v.validate(&d).is_empty(),
+            "the schema accepts tdx.vmids = {bad}"
+        );
+        assert!(
+            load_text(&path, &to_toml(&d)).is_err(),
+            "the loader accepts tdx.vmids = {bad}"
+        );
+    }
+    let mut d = doc.clone();
+    d["tdx"]["vmids"] = json!([0, 1, 2, 3]);
+    assert!(v.validate(&d).is_empty());
+    load_text(&path, &to_toml(&d)).unwrap_or_else(|e| panic!("{e}"));
 }
