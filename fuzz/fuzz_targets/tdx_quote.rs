@@ -7,7 +7,7 @@
 #![no_main]
 
 use cogito_core::{detect, Evidence};
-use cogito_tdx::quote::{QeReport, HEADER_LEN, TD10_LEN, TD15_LEN};
+use cogito_tdx::{QeReport, HEADER_LEN, TD10_LEN, TD15EX_LEN, TD15_LEN};
 use cogito_tdx::{collateral_request, Quote};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,15 +22,24 @@ fuzz_target!(|data: &[u8]| {
         (4, 2) => HEADER_LEN + TD10_LEN,
         (5, 2) => HEADER_LEN + 6 + TD10_LEN,
         (5, 3) => HEADER_LEN + 6 + TD15_LEN,
+        (5, 4) => HEADER_LEN + 6 + TD15EX_LEN,
         other => panic!("version/body type {other:?} parsed"),
     };
     assert_eq!(q.signed, &data[..signed_len]);
-    assert_eq!(q.body.tee_tcb_svn2.is_some(), q.body_type == 3);
-    assert_eq!(q.body.mr_service_td.is_some(), q.body_type == 3);
-    assert_eq!(
-        &q.body.report_data[..],
-        &data[signed_len - 64 - if q.body_type == 3 { 64 } else { 0 }..][..64]
-    );
+    assert_eq!(q.body.tee_tcb_svn2.is_some(), q.body_type >= 3);
+    assert_eq!(q.body.mr_service_td.is_some(), q.body_type >= 3);
+    assert_eq!(q.body.ext.is_some(), q.body_type == 4);
+    // REPORTDATA sits at body offset 520 whatever the body type.
+    let body_at = signed_len - match q.body_type {
+        2 => TD10_LEN,
+        3 => TD15_LEN,
+        _ => TD15EX_LEN,
+    };
+    assert_eq!(&q.body.report_data[..], &data[body_at + 520..][..64]);
+    if let Some(ext) = &q.body.ext {
+        assert_eq!(ext.vmid, data[body_at + 648]);
+        assert_eq!(&ext.cur_service_td_attributes[..], &data[body_at + 877..body_at + 885]);
+    }
     // Borrowed pieces lie inside the input, in order, before the padding.
     let at = |s: &[u8]| s.as_ptr() as usize - data.as_ptr() as usize;
     assert_eq!(q.qe_report_raw.len(), 384);

@@ -9,8 +9,7 @@
 
 use cogito_collateral::{KdsClient, PckCa, PcsClient};
 use cogito_core::AmdProduct;
-use cogito_snp::report::SigningKey;
-use cogito_snp::TcbParts;
+use cogito_snp::{SigningKey, TcbParts};
 use cogito_tdx::PckCaKind;
 
 use crate::error::AttestError;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use clap::ValueEnum;
 use cogito_attest::{EventLogReplay, Outcome, Verification};
 use cogito_policy::{Appraisal, Policy};
-use cogito_snp::claims::TcbClaims;
+use cogito_snp::TcbClaims;
 use serde_json::json;
 
 use crate::failure::Failure;
@@ -189,7 +189,7 @@ fn render_tdx(
         "VERIFIED  {} — quote v{}, {}",
         evidence_kind,
         p.quote_version,
-        cogito_tdx::quote::body_name(b.body_type)
+        cogito_tdx::body_name(b.body_type)
     );
     let _ = writeln!(*o, "  verified at     {}", v.verified_at);
     match &p.tcb {

@@ -12,7 +12,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::CollateralError;
 
@@ -32,14 +31,12 @@ pub struct Cached {
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(cogito_snp::crypto::sha256(data))
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(data))
 }
 
 fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    cogito_core::VerificationTime::now().unix()
 }
 
 impl DiskCache {

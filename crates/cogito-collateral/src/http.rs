@@ -174,10 +174,7 @@ impl Http {
     }
 }
 
-/// Now, in Unix seconds (0 if the clock is before 1970).
+/// Now, in Unix seconds.
 pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    cogito_core::VerificationTime::now().unix()
 }

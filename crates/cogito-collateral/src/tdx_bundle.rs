@@ -216,7 +216,7 @@ pub(crate) fn crl_to_der(bytes: &[u8]) -> Result<Vec<u8>, String> {
             hex::decode(&hex_text).map_err(|e| format!("bad hex CRL: {e}"))?
         }
     };
-    cogito_snp::crl::parse_crl(&der).map_err(|e| format!("expected an X.509 CRL: {e}"))?;
+    cogito_core::crl::Crl::parse(&der).map_err(|e| format!("expected an X.509 CRL: {e}"))?;
     Ok(der)
 }
 
@@ -232,10 +232,10 @@ fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 /// The `nextUpdate` of a DER CRL in Unix seconds; `None` when absent or
 /// unreadable.
 pub(crate) fn crl_next_update(der: &[u8]) -> Option<i64> {
-    cogito_snp::crl::parse_crl(der)
+    cogito_core::crl::Crl::parse(der)
         .ok()?
-        .next_update()
-        .map(|t| t.timestamp())
+        .next_update
+        .map(|t| t.unix())
 }
 
 #[cfg(test)]

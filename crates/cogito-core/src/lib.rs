@@ -19,6 +19,7 @@
 
 pub mod anchors;
 pub mod claims;
+pub mod crl;
 pub mod der;
 pub mod error;
 pub mod evidence;

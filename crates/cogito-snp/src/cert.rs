@@ -309,10 +309,17 @@ fn der_string(value: &[u8]) -> Result<String, String> {
 }
 
 impl VcekExtensions {
+    /// Parses a VCEK/VLEK certificate (DER) and reads its extensions, as
+    /// [`verify_report`](crate::verify_report) does before it verifies the
+    /// chain; nothing is verified.
+    pub fn from_certificate(der: &[u8], which: &'static str) -> Result<Self, SnpError> {
+        VcekExtensions::parse(&parse_certificate(der, which)?, which)
+    }
+
     /// Reads the extensions of a VCEK/VLEK (`which` names it in errors).
     /// Requires blSPL, teeSPL, snpSPL and ucodeSPL; the caller checks
     /// the product-specific ones (fmcSPL on Turin, hwID on VCEKs).
-    pub fn parse(cert: &X509Certificate<'_>, which: &'static str) -> Result<Self, SnpError> {
+    pub(crate) fn parse(cert: &X509Certificate<'_>, which: &'static str) -> Result<Self, SnpError> {
         let find = |oid: &'static str| -> Option<&[u8]> {
             cert.extensions()
                 .iter()

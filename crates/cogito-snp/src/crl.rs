@@ -8,11 +8,12 @@
 //! revokes VCEKs/VLEKs. cogito accepts both and applies each to the right
 //! certificate.
 
+use cogito_core::crl::Crl;
+pub use cogito_core::crl::normalize_serial;
 use cogito_core::time::Window;
 use cogito_core::VerificationTime;
 use serde::Serialize;
-use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::revocation_list::CertificateRevocationList;
+use x509_parser::prelude::{AlgorithmIdentifier, FromDer, X509Certificate};
 
 use crate::cert::{check_rsa_pss_sha384, check_window, rsa_public_key};
 use crate::crypto;
@@ -32,27 +33,12 @@ pub struct CheckedCrl {
     pub revoked_count: usize,
 }
 
-/// Strips leading zero bytes so that serials compare by value.
-pub fn normalize_serial(raw: &[u8]) -> &[u8] {
-    let first = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
-    &raw[first..]
-}
-
-/// Parses a DER CRL, returning its raw issuer name (for matching) with it.
-pub fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>, SnpError> {
-    crate::cert::check_signed_envelope(der, "CRL")?;
-    let (rest, crl) =
-        CertificateRevocationList::from_der(der).map_err(|e| SnpError::MalformedCertificate {
-            which: "CRL".into(),
-            reason: e.to_string(),
-        })?;
-    if !rest.is_empty() {
-        return Err(SnpError::MalformedCertificate {
-            which: "CRL".into(),
-            reason: format!("{} bytes of trailing data after the CRL", rest.len()),
-        });
-    }
-    Ok(crl)
+/// Parses a DER CRL (the shared strict parser of `cogito-core`).
+pub fn parse_crl(der: &[u8]) -> Result<Crl<'_>, SnpError> {
+    Crl::parse(der).map_err(|reason| SnpError::MalformedCertificate {
+        which: "CRL".into(),
+        reason,
+    })
 }
 
 /// Verifies `crl` as issued by `issuer` and current at `at`: issuer name
@@ -60,46 +46,44 @@ pub fn parse_crl(der: &[u8]) -> Result<CertificateRevocationList<'_>, SnpError> 
 /// (g)), and thisUpdate ≤ at ≤ nextUpdate (§6.3.3 (a)); a CRL without
 /// nextUpdate is refused because its freshness cannot be judged.
 pub fn verify_crl(
-    crl: &CertificateRevocationList<'_>,
+    crl: &Crl<'_>,
     issuer: &X509Certificate<'_>,
     issuer_name: &str,
     at: VerificationTime,
 ) -> Result<CheckedCrl, SnpError> {
     let which = format!("CRL of {issuer_name}");
-    if crl.issuer().as_raw() != issuer.subject().as_raw() {
+    if crl.issuer_der != issuer.subject().as_raw() {
         return Err(SnpError::CertificateConstraint {
             which,
-            reason: format!("issuer {} is not {}", crl.issuer(), issuer.subject()),
+            reason: format!("issuer {} is not {}", crl.issuer, issuer.subject()),
         });
     }
-    check_rsa_pss_sha384(&crl.signature_algorithm, &which)?;
-    check_rsa_pss_sha384(&crl.tbs_cert_list.signature, &which)?;
+    // The outer and inner AlgorithmIdentifier are byte-identical (the
+    // envelope check), so one check covers both.
+    let alg = AlgorithmIdentifier::from_der(crl.signature_algorithm)
+        .map(|(_, a)| a)
+        .map_err(|e| SnpError::MalformedCertificate {
+            which: which.clone(),
+            reason: format!("signatureAlgorithm: {e}"),
+        })?;
+    check_rsa_pss_sha384(&alg, &which)?;
     let key = rsa_public_key(issuer, issuer_name)?;
-    crypto::verify_rsa_pss_sha384(key, crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
-        .map_err(|_| SnpError::BadCertificateSignature {
+    crypto::verify_rsa_pss_sha384(key, crl.tbs, &crl.signature).map_err(|_| {
+        SnpError::BadCertificateSignature {
             which: which.clone(),
             issuer: issuer_name.to_string(),
-        })?;
-    let next = crl
-        .next_update()
-        .ok_or_else(|| SnpError::CertificateConstraint {
-            which: which.clone(),
-            reason: "has no nextUpdate, so its freshness cannot be judged".into(),
-        })?;
-    let window = Window {
-        not_before: VerificationTime::from_unix(crl.last_update().timestamp()),
-        not_after: VerificationTime::from_unix(next.timestamp()),
-    };
+        }
+    })?;
+    let window = crl.window().ok_or_else(|| SnpError::CertificateConstraint {
+        which: which.clone(),
+        reason: "has no nextUpdate, so its freshness cannot be judged".into(),
+    })?;
     check_window(&window, &which, at)?;
-    let revoked: Vec<Vec<u8>> = crl
-        .iter_revoked_certificates()
-        .map(|r| normalize_serial(r.raw_serial()).to_vec())
-        .collect();
     Ok(CheckedCrl {
         issuer: issuer.subject().to_string(),
         window,
-        revoked_count: revoked.len(),
-        revoked,
+        revoked_count: crl.revoked.len(),
+        revoked: crl.revoked.clone(),
     })
 }
 
@@ -109,11 +93,6 @@ impl CheckedCrl {
         let s = normalize_serial(raw_serial);
         self.revoked.iter().any(|r| r == s)
     }
-}
-
-/// SHA-256 of a CRL, for cache keys.
-pub fn crl_fingerprint(der: &[u8]) -> [u8; 32] {
-    crypto::sha256(der)
 }
 
 #[cfg(test)]

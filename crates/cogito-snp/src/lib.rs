@@ -20,26 +20,34 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod builtin;
-pub mod cache;
-pub mod cert;
-pub mod cert_table;
+// One concept per module; the types callers use are re-exported below and
+// the modules stay private, so no x509-parser type is part of this crate's
+// interface.
+mod builtin;
+mod cache;
+mod cert;
+mod cert_table;
 pub mod claims;
-pub mod crl;
-pub mod crypto;
-pub mod error;
-pub mod hcl;
-pub mod report;
-pub mod tcb;
-pub mod verify;
+mod crl;
+mod crypto;
+mod error;
+mod hcl;
+mod report;
+mod tcb;
+mod verify;
 
 pub use builtin::builtin_anchors;
 pub use cache::VerifiedCache;
 pub use cert::VcekExtensions;
 pub use cert_table::{build_cert_table, parse_cert_table, CertTableEntry, CertTableKind};
-pub use claims::SnpClaims;
+pub use claims::{ReportClaims, SnpClaims, TcbClaims};
+pub use crypto::BACKEND as CRYPTO_BACKEND;
 pub use error::{MissingCollateral, SnpError};
 pub use hcl::HclReport;
-pub use report::{Report, SigningKey, REPORT_LEN};
+pub use report::{
+    Cpuid, FirmwareVersion, GuestPolicy, PlatformInfo, Report, SigningKey, REPORT_LEN, SIGNED_LEN,
+};
 pub use tcb::{TcbParts, TcbVersion};
-pub use verify::{verify_parsed, verify_report, Collateral, CollateralRequest, Options, TableEncoding};
+pub use verify::{
+    verify_parsed, verify_report, Collateral, CollateralRequest, Options, TableEncoding,
+};

@@ -619,7 +619,7 @@ fn verify_chain(
     let mut crls = Vec::new();
     for der in &collateral.crls {
         let parsed = crl::parse_crl(der)?;
-        let issuer_raw = parsed.issuer().as_raw();
+        let issuer_raw = parsed.issuer_der.as_slice();
         let (checked, target, target_serial): (CheckedCrl, &'static str, &[u8]) =
             if issuer_raw == root.subject().as_raw() {
                 let c = crl::verify_crl(&parsed, &root, "ARK", at)?;
@@ -629,7 +629,7 @@ fn verify_chain(
                 (c, leaf_name, leaf.raw_serial())
             } else {
                 return Err(SnpError::UnrelatedCrl {
-                    issuer: parsed.issuer().to_string(),
+                    issuer: parsed.issuer.clone(),
                     product,
                 });
             };

@@ -9,20 +9,30 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod builtin;
+// One concept per module; the types callers use are re-exported below and
+// the other modules stay private, so no x509-parser type is part of this
+// crate's interface.
+mod builtin;
 pub mod claims;
-pub mod collateral;
-pub mod error;
+mod collateral;
+mod error;
 pub mod eventlog;
-pub mod pck;
-pub mod quote;
-pub mod tcb;
-pub mod verify;
-pub mod x509;
+mod pck;
+mod quote;
+mod tcb;
+mod verify;
+mod x509;
 
 pub use builtin::builtin_anchors;
-pub use claims::{BodyClaims, Td15ExClaims, TdxClaims};
+pub use claims::{
+    BodyClaims, CollateralClaims, QeClaims, TdAttributes, Td15ExClaims, TdxClaims,
+};
 pub use collateral::Collateral;
 pub use error::{MissingCollateral, TdxError};
-pub use quote::{QeReport, Quote, Td15Ext, TdReport};
+pub use pck::{PlatformConfiguration, SgxExtensions, SgxType};
+pub use quote::{
+    body_name, body_type, QeReport, Quote, Td15Ext, TdReport, HEADER_LEN, INTEL_QE_VENDOR_ID,
+    QE_REPORT_LEN, TD10_LEN, TD15EX_LEN, TD15_LEN,
+};
+pub use tcb::TcbEvaluation;
 pub use verify::{collateral_request, verify_quote, Options, PckCaKind, VerifiedCache};

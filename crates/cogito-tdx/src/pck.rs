@@ -129,7 +129,7 @@ fn octets<const N: usize>(name: &'static str, tag: u8, v: &[u8]) -> Result<[u8; 
 impl SgxExtensions {
     /// Reads the SGX extensions of a PCK certificate; every mandatory field
     /// must be present exactly once.
-    pub fn parse(cert: &X509Certificate<'_>) -> Result<Self, TdxError> {
+    pub(crate) fn parse(cert: &X509Certificate<'_>) -> Result<Self, TdxError> {
         let ext = cert
             .extensions()
             .iter()

@@ -151,8 +151,7 @@ fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 fn normalize_serial(raw: &[u8]) -> Vec<u8> {
-    let first = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
-    raw[first..].to_vec()
+    cogito_core::crl::normalize_serial(raw).to_vec()
 }
 
 fn anchors_hold(anchors: &TrustAnchors, ders: &[Vec<u8>]) -> bool {
@@ -201,38 +200,25 @@ fn verify_crl(
     at: VerificationTime,
 ) -> Result<(Vec<Vec<u8>>, Window), TdxError> {
     let crl = x509::parse_crl(der, which)?;
-    if crl.issuer().as_raw() != issuer_subject {
+    if crl.issuer_der != issuer_subject {
         return Err(TdxError::CertificateConstraint {
             which: which.to_string(),
-            reason: format!("is issued by {}, not by the expected CA", crl.issuer()),
+            reason: format!("is issued by {}, not by the expected CA", crl.issuer),
         });
     }
-    if !x509::verify_p256_asn1(
-        issuer_point,
-        crl.tbs_cert_list.as_ref(),
-        &crl.signature_value.data,
-    ) {
+    x509::check_ecdsa_sha256(crl.signature_algorithm, which)?;
+    if !x509::verify_p256_asn1(issuer_point, crl.tbs, &crl.signature) {
         return Err(TdxError::BadCertificateSignature {
             which: which.to_string(),
             issuer: "its CA".into(),
         });
     }
-    let next = crl
-        .next_update()
-        .ok_or_else(|| TdxError::CertificateConstraint {
-            which: which.to_string(),
-            reason: "has no nextUpdate".into(),
-        })?;
-    let window = Window {
-        not_before: VerificationTime::from_unix(crl.last_update().timestamp()),
-        not_after: VerificationTime::from_unix(next.timestamp()),
-    };
+    let window = crl.window().ok_or_else(|| TdxError::CertificateConstraint {
+        which: which.to_string(),
+        reason: "has no nextUpdate".into(),
+    })?;
     x509::check_window(&window, which, at)?;
-    let revoked = crl
-        .iter_revoked_certificates()
-        .map(|r| normalize_serial(r.raw_serial()))
-        .collect();
-    Ok((revoked, window))
+    Ok((crl.revoked, window))
 }
 
 fn verify_collateral(
@@ -247,11 +233,12 @@ fn verify_collateral(
 
     // The root CA CRL, signed by a pinned root.
     let crl = x509::parse_crl(&c.root_ca_crl, "root CA CRL")?;
+    let crl_issuer = crl.issuer_der;
     let mut root_result = None;
     let mut anchor_ders = vec![tcb_anchor, qe_anchor];
     for a in anchors.with_role(AnchorRole::IntelSgxRoot) {
         let root = x509::parse_certificate(&a.der, "Intel SGX Root CA")?;
-        if root.subject().as_raw() != crl.issuer().as_raw() {
+        if root.subject().as_raw() != crl_issuer.as_slice() {
             continue;
         }
         let point = x509::p256_point(&root, "Intel SGX Root CA")?;

@@ -7,7 +7,7 @@ use cogito_core::time::Window;
 use cogito_core::{AnchorRole, TrustAnchor, TrustAnchors, VerificationTime};
 use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_SIG_ECDSA_WITH_SHA256};
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::revocation_list::CertificateRevocationList;
+use cogito_core::crl::Crl;
 
 use crate::error::TdxError;
 
@@ -33,18 +33,29 @@ pub fn parse_certificate<'a>(der: &'a [u8], which: &str) -> Result<X509Certifica
     Ok(cert)
 }
 
-/// Parses one DER CRL (strict envelope, nothing after it).
-pub fn parse_crl<'a>(
-    der: &'a [u8],
-    which: &str,
-) -> Result<CertificateRevocationList<'a>, TdxError> {
-    cogito_core::der::check_signed_envelope(der).map_err(|r| malformed(which, r))?;
-    let (rest, crl) =
-        CertificateRevocationList::from_der(der).map_err(|e| malformed(which, e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(malformed(which, "trailing data after the CRL"));
+/// Parses one DER CRL (the shared strict parser of `cogito-core`).
+pub fn parse_crl<'a>(der: &'a [u8], which: &str) -> Result<Crl<'a>, TdxError> {
+    Crl::parse(der).map_err(|r| malformed(which, r))
+}
+
+/// Checks that a DER AlgorithmIdentifier is ecdsa-with-SHA256 with absent
+/// parameters (RFC 5758 §3.2), the only one Intel's PCK profile uses.
+pub fn check_ecdsa_sha256(alg_der: &[u8], which: &str) -> Result<(), TdxError> {
+    // SEQUENCE { OID 1.2.840.10045.4.3.2 }
+    const ECDSA_WITH_SHA256: [u8; 12] = [
+        0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+    ];
+    if alg_der == ECDSA_WITH_SHA256 {
+        Ok(())
+    } else {
+        Err(malformed(
+            which,
+            format!(
+                "signature algorithm {} is not ecdsa-with-SHA256",
+                hex::encode(alg_der)
+            ),
+        ))
     }
-    Ok(crl)
 }
 
 /// The uncompressed P-256 point of a certificate.
