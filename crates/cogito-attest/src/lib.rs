@@ -25,6 +25,16 @@
 //! certificate chains and collateral; it is `Send + Sync`, so a service
 //! keeps one for its lifetime and shares it between threads.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 #![deny(missing_docs)]
 
 mod error;

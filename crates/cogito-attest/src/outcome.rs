@@ -70,6 +70,9 @@ pub struct EventLogReplay {
 }
 
 /// The verified claims of one platform.
+// Every variant is large (the claims of a whole report); there is one value
+// per verification, so boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// AMD SEV-SNP (a raw report or one inside an Azure HCL report).

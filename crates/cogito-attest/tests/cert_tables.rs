@@ -1,7 +1,13 @@
 //! SEV-SNP host certificate tables through the pipeline: DER entries as the
 //! GHCB specification defines them, and PEM entries as some hosts write
 //! them (one strict PEM block per entry). The claims say which was used.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::{Path, PathBuf};
 

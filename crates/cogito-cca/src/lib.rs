@@ -15,6 +15,16 @@
 //! - [`refvalues`]: reference-value comparison for software components and
 //!   realm measurements.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 #![deny(missing_docs)]
 
 pub mod cbor;

@@ -125,7 +125,9 @@ pub fn run(_args: &DemoArgs) -> i32 {
     );
     outln!("(trusted here only because the demo says so; real reports verify against AMD's built-in roots)\n");
     let mut tampered = REPORT.to_vec();
-    tampered[0x90] ^= 0x01; // one bit of MEASUREMENT
+    if let Some(b) = tampered.get_mut(0x90) {
+        *b ^= 0x01; // one bit of MEASUREMENT
+    }
     let runs = [
         attempt(
             "1. the report, with the testkit roots trusted explicitly",
@@ -147,7 +149,7 @@ pub fn run(_args: &DemoArgs) -> i32 {
         ),
         appraise_step(
             "4. report 1 appraised against a policy that pins its measurement",
-            &demo_policy(&hex::encode(&REPORT[0x90..0xC0])),
+            &demo_policy(&hex::encode(REPORT.get(0x90..0xC0).unwrap_or_default())),
             true,
         ),
         appraise_step(

@@ -66,8 +66,8 @@ fn render_text(log: &EventLog, rtmrs: &[[u8; 48]; 4]) -> String {
         log.events.len(),
         log.end_offset
     );
-    for (i, r) in rtmrs.iter().enumerate() {
-        let _ = writeln!(o, "  RTMR{i}  {}  ({} events)", hex::encode(r), counts[i]);
+    for (i, (r, n)) in rtmrs.iter().zip(counts).enumerate() {
+        let _ = writeln!(o, "  RTMR{i}  {}  ({n} events)", hex::encode(r));
     }
     let _ = writeln!(o, "events:");
     for e in &log.events {

@@ -3,6 +3,16 @@
 //! A thin layer over the cogito libraries: argument parsing, reading files,
 //! the clock and the network live here; verification is in the libraries.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 // Everything printed goes through `out`, which ends quietly on a closed pipe.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
@@ -51,6 +61,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process; the size of the flag structs does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Verify one piece of evidence (its type is detected from the bytes).

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use cogito_core::ErrorClass;
-use serde_json::json;
 
 use crate::evidence::{Decider, VerifyOpts};
 use crate::failure::Failure;
@@ -83,12 +82,16 @@ pub fn run_with_policy(policy: &Path, evidence: &Path, opts: &VerifyOpts, format
             output::print_text(&verified);
         }
         Format::Json => {
-            let mut doc = json!({ "verification": output::render_json(&verified) });
+            let mut doc = serde_json::Map::new();
+            doc.insert("verification".into(), output::render_json(&verified));
             if let Some(a) = &appraisal {
-                doc["appraisal"] = serde_json::to_value(a).unwrap_or_default();
-                doc["ear"] = a.to_ear();
+                doc.insert(
+                    "appraisal".into(),
+                    serde_json::to_value(a).unwrap_or_default(),
+                );
+                doc.insert("ear".into(), a.to_ear());
             }
-            output::print_value(&doc);
+            output::print_value(&serde_json::Value::Object(doc));
         }
     }
     match (&verified, &appraisal) {

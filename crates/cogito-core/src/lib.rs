@@ -15,6 +15,16 @@
 //! - [`error`]: [`ErrorClass`] and the [`CogitoError`] trait that gives every
 //!   error a stable code and a process exit code.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 #![deny(missing_docs)]
 
 pub mod anchors;

@@ -21,6 +21,13 @@
 //! `cargo bench -p cogito-snp --bench verify`. The vectors are read from
 //! `../shared/vectors` (or `$COGITO_VECTORS`); without them the benchmark
 //! prints a notice and does nothing (under `CI=true` it fails).
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -50,7 +50,7 @@ pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for p in parts {
         // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
-        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(&u64::try_from(p.len()).unwrap_or(u64::MAX).to_le_bytes());
         ctx.update(p);
     }
     let mut out = [0u8; 32];

@@ -261,12 +261,12 @@ pub enum SnpError {
         current_version: FirmwareVersion,
     },
     /// REPORT_DATA differs from what the caller expected.
-    #[error("REPORT_DATA is {} but {} was expected", hex::encode(.found), hex::encode(.expected))]
+    #[error("REPORT_DATA is {} but {} was expected", hex::encode(.found.as_slice()), hex::encode(.expected.as_slice()))]
     ReportDataMismatch {
-        /// Expected.
-        expected: [u8; 64],
+        /// Expected (boxed: errors stay small on the happy path).
+        expected: Box<[u8; 64]>,
         /// Found.
-        found: [u8; 64],
+        found: Box<[u8; 64]>,
     },
     /// A certificate in the chain is revoked.
     #[error("{which} (serial {}) is revoked by the CRL issued by {crl_issuer}", hex::encode(.serial))]

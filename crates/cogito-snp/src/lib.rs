@@ -18,6 +18,16 @@
 //!
 //! See [`verify_report`] for the exact steps.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 #![deny(missing_docs)]
 
 // One concept per module; the types callers use are re-exported below and

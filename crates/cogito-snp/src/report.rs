@@ -50,11 +50,13 @@ impl GuestPolicy {
     }
     /// Minimum ABI minor version (bits 7:0).
     pub fn abi_minor(self) -> u8 {
-        (self.0 & 0xff) as u8
+        let [minor, ..] = self.0.to_le_bytes();
+        minor
     }
     /// Minimum ABI major version (bits 15:8).
     pub fn abi_major(self) -> u8 {
-        (self.0 >> 8 & 0xff) as u8
+        let [_, major, ..] = self.0.to_le_bytes();
+        major
     }
     /// Bit 16: SMT may be enabled on the host.
     pub fn smt_allowed(self) -> bool {
@@ -405,7 +407,7 @@ impl Report {
 
     /// The bytes the signature covers (`0x000..0x2A0`).
     pub fn signed_bytes(&self) -> &[u8] {
-        &self.raw[..SIGNED_LEN]
+        self.raw.get(..SIGNED_LEN).unwrap_or_default()
     }
 
     /// Whether CHIP_ID carries no chip identity: MASK_CHIP_ID is set, or

@@ -187,7 +187,7 @@ impl Report {
                 vec![
                     CollateralRequest::Vcek {
                         product,
-                        hw_id: self.chip_id[..len].to_vec(),
+                        hw_id: self.chip_id.get(..len).unwrap_or_default().to_vec(),
                         tcb: self.reported_tcb.decode(product),
                     },
                     CollateralRequest::Crl {
@@ -392,8 +392,8 @@ pub fn verify_parsed(
     if let Some(expected) = &options.expected_report_data {
         if expected != &report.report_data {
             return Err(SnpError::ReportDataMismatch {
-                expected: *expected,
-                found: report.report_data,
+                expected: Box::new(*expected),
+                found: Box::new(report.report_data),
             });
         }
         checks.push(Check {
@@ -780,8 +780,8 @@ fn check_chip_id(
     let (head, tail) = report.chip_id.split_at(expected_len);
     if head != hw_id || tail.iter().any(|b| *b != 0) {
         return Err(SnpError::ChipIdMismatch {
-            report_prefix: hex::encode(&report.chip_id[..8]),
-            cert_prefix: hex::encode(&hw_id[..8]),
+            report_prefix: hex::encode(report.chip_id.get(..8).unwrap_or_default()),
+            cert_prefix: hex::encode(hw_id.get(..8).unwrap_or_default()),
         });
     }
     Ok(true)

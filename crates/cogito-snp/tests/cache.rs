@@ -1,6 +1,13 @@
 //! The verified-chain cache on real evidence: a second report costs no
 //! chain verification, and a cached chain is never used outside its
 //! validity window or after its anchors stop being trusted.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,13 @@
 //! host certificate table). The anchors are cogito's built-in AMD roots
 //! plus, when the case says `trust_testkit_anchors`, every PEM in
 //! `test-vectors/snp/anchors/`.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -112,7 +112,10 @@ fn verify_signed_json<'a>(
         anchors,
         at,
     )?;
-    let signer = &checked.certs[0];
+    let signer = checked
+        .certs
+        .first()
+        .ok_or_else(|| malformed(which, "empty issuer chain"))?;
     let cn = signer
         .subject()
         .iter_common_name()

@@ -203,12 +203,12 @@ pub enum TdxError {
         advisories: Vec<String>,
     },
     /// REPORTDATA differs from what the caller expected.
-    #[error("REPORTDATA is {} but {} was expected", hex::encode(.found), hex::encode(.expected))]
+    #[error("REPORTDATA is {} but {} was expected", hex::encode(.found.as_slice()), hex::encode(.expected.as_slice()))]
     ReportDataMismatch {
-        /// Expected.
-        expected: [u8; 64],
+        /// Expected (boxed: errors stay small on the happy path).
+        expected: Box<[u8; 64]>,
         /// Found.
-        found: [u8; 64],
+        found: Box<[u8; 64]>,
     },
 }
 

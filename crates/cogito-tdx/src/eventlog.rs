@@ -275,7 +275,7 @@ fn acpi_chars(bytes: &[u8]) -> String {
         .iter()
         .map(|&b| {
             if (0x20..0x7f).contains(&b) {
-                b as char
+                char::from(b)
             } else {
                 '.'
             }
@@ -593,7 +593,11 @@ impl EventLog {
 
 /// Which replayed RTMRs equal the quoted ones.
 pub fn compare_rtmrs(replayed: &[[u8; 48]; 4], quoted: &[[u8; 48]; 4]) -> [bool; 4] {
-    std::array::from_fn(|i| replayed[i] == quoted[i])
+    let mut out = [false; 4];
+    for (o, (r, q)) in out.iter_mut().zip(replayed.iter().zip(quoted)) {
+        *o = r == q;
+    }
+    out
 }
 
 /// The RTMR (0..=3) of a CC MR index: 1..=4 → RTMR0..3; 0 (MRTD) and

@@ -7,6 +7,16 @@
 //! - [`eventlog`]: parse the CCEL ACPI table and the TCG2 crypto-agile event
 //!   log, replay RTMR0–3.
 #![forbid(unsafe_code)]
+// Test code may panic (a panic is a failed test); shipped code may not.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
 #![deny(missing_docs)]
 
 // One concept per module; the types callers use are re-exported below and

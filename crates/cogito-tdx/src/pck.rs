@@ -91,12 +91,19 @@ fn entries<'a>(
         if !end.is_empty() {
             return Err(bad(name, "entry has extra fields"));
         }
-        out.push((&oid[prefix.len()..], vtag, value));
+        out.push((oid.get(prefix.len()..).unwrap_or_default(), vtag, value));
     }
     Ok(out)
 }
 
 /// A DER INTEGER as an unsigned value that fits `max`.
+/// An unsigned INTEGER (or ENUMERATED) that must fit `T`.
+fn uint_of<T: TryFrom<u64>>(name: &'static str, tag: u8, v: &[u8]) -> Result<T, TdxError> {
+    let max = u64::MAX;
+    let n = uint(name, tag, v, max)?;
+    T::try_from(n).map_err(|_| bad(name, format!("{n} is out of range")))
+}
+
 fn uint(name: &'static str, tag: u8, v: &[u8], max: u64) -> Result<u64, TdxError> {
     if tag != 0x02 && tag != 0x0a {
         return Err(bad(name, "is not an INTEGER"));
@@ -173,20 +180,22 @@ impl SgxExtensions {
                     for (sub, t, v) in entries(value, &tcb_prefix, "TCB")? {
                         match sub {
                             [n @ 1..=16] => {
-                                let i = usize::from(*n - 1);
-                                if comps[i].is_some() {
+                                let slot = comps
+                                    .get_mut(usize::from(*n - 1))
+                                    .ok_or_else(|| bad("TCB", format!("component {n}")))?;
+                                if slot.is_some() {
                                     return Err(bad("TCB", format!("component {n} appears twice")));
                                 }
-                                comps[i] = Some(uint("TCB component SVN", t, v, 255)? as u8);
+                                *slot = Some(uint_of::<u8>("TCB component SVN", t, v)?);
                             }
-                            [17] => pcesvn = Some(uint("PCESVN", t, v, 65535)? as u16),
+                            [17] => pcesvn = Some(uint_of::<u16>("PCESVN", t, v)?),
                             [18] => cpusvn = Some(octets::<16>("CPUSVN", t, v)?),
                             _ => {}
                         }
                     }
                     let mut cpusvn_components = [0u8; 16];
-                    for (i, c) in comps.iter().enumerate() {
-                        cpusvn_components[i] =
+                    for (i, (out, c)) in cpusvn_components.iter_mut().zip(comps).enumerate() {
+                        *out =
                             c.ok_or_else(|| bad("TCB", format!("component {} is missing", i + 1)))?;
                     }
                     tcb = Some((
@@ -205,11 +214,11 @@ impl SgxExtensions {
                 }
                 [5] => {
                     dup(sgx_type.is_some(), "SGX Type")?;
-                    sgx_type = Some(match uint("SGX Type", vtag, value, 255)? {
+                    sgx_type = Some(match uint_of::<u8>("SGX Type", vtag, value)? {
                         0 => SgxType::Standard,
                         1 => SgxType::Scalable,
                         2 => SgxType::ScalableWithIntegrity,
-                        n => SgxType::Other(n as u8),
+                        n => SgxType::Other(n),
                     });
                 }
                 [6] => {

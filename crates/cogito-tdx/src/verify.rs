@@ -142,7 +142,7 @@ impl VerifiedCache {
 fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     for p in parts {
-        ctx.update(&(p.len() as u64).to_le_bytes());
+        ctx.update(&u64::try_from(p.len()).unwrap_or(u64::MAX).to_le_bytes());
         ctx.update(p);
     }
     let mut out = [0u8; 32];
@@ -176,8 +176,12 @@ fn verify_pck(
             reason: "expected leaf, PCK CA and root".into(),
         });
     }
-    let leaf = &chain.certs[0];
-    let ca = &chain.certs[1];
+    let [leaf, ca, _root] = chain.certs.as_slice() else {
+        return Err(TdxError::MalformedCollateral {
+            which: "PCK certificate chain".into(),
+            reason: "expected leaf, PCK CA and root".into(),
+        });
+    };
     Ok(VerifiedPck {
         leaf_point: x509::p256_point(leaf, "PCK certificate")?.to_vec(),
         leaf_serial: normalize_serial(leaf.raw_serial()),
@@ -277,7 +281,10 @@ fn verify_collateral(
     let (checked, anchor) =
         x509::verify_chain(&chain, &["PCK CA", "Intel SGX Root CA"], anchors, at)?;
     anchor_ders.push(anchor.der.clone());
-    let ca = &checked.certs[0];
+    let ca = checked.certs.first().ok_or_else(|| TdxError::MalformedCollateral {
+        which: "PCK CRL issuer chain".into(),
+        reason: "is empty".into(),
+    })?;
     let ca_point = x509::p256_point(ca, "PCK CA")?.to_vec();
     if root_revoked.contains(&normalize_serial(ca.raw_serial())) {
         return Err(TdxError::Revoked {
@@ -488,8 +495,8 @@ pub fn verify_quote(
     if let Some(expected) = &options.expected_report_data {
         if expected != &q.body.report_data {
             return Err(TdxError::ReportDataMismatch {
-                expected: *expected,
-                found: q.body.report_data,
+                expected: Box::new(*expected),
+                found: Box::new(q.body.report_data),
             });
         }
         checks.push(Check {

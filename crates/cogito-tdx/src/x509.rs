@@ -167,7 +167,8 @@ pub struct CheckedChain<'a> {
 /// Splits a PEM bundle (NUL padding allowed) into DER certificates.
 pub fn pem_chain(pem: &[u8], which: &str) -> Result<Vec<Vec<u8>>, TdxError> {
     let end = pem.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
-    cogito_core::anchors::certificates_from_pem_or_der(&pem[..end]).map_err(|r| malformed(which, r))
+    let text = pem.get(..end).unwrap_or_default();
+    cogito_core::anchors::certificates_from_pem_or_der(text).map_err(|r| malformed(which, r))
 }
 
 /// Verifies a chain given leaf first (`ders`), whose last certificate must
@@ -216,14 +217,20 @@ pub fn verify_chain<'a>(
     let root = parse_certificate(&anchor.der, "Intel SGX Root CA")?;
     check_ca(&root, "Intel SGX Root CA")?;
     certs.push(root);
-    let mut window = validity(&certs[certs.len() - 1]);
-    for i in (0..certs.len() - 1).rev() {
-        let (lower, upper) = certs.split_at(i + 1);
-        let child = &lower[i];
-        let issuer = &upper[0];
-        verify_issued_by(child, names[i], issuer, names[i + 1])?;
-        if i + 1 < certs.len() - 1 {
-            check_ca(issuer, names[i + 1])?;
+    // Each certificate is issued by the next; all but the leaf and the
+    // anchor (checked above) must be CAs.
+    let mut window = match certs.last() {
+        Some(root) => validity(root),
+        None => return Err(malformed(which, "empty chain")),
+    };
+    let last = certs.len().saturating_sub(1);
+    for (i, pair) in certs.windows(2).enumerate() {
+        let [child, issuer] = pair else { continue };
+        let child_name = names.get(i).copied().unwrap_or("certificate");
+        let issuer_name = names.get(i + 1).copied().unwrap_or("issuer");
+        verify_issued_by(child, child_name, issuer, issuer_name)?;
+        if i + 1 < last {
+            check_ca(issuer, issuer_name)?;
         }
         window = window.intersect(&validity(child));
     }
