@@ -1,7 +1,8 @@
 //! The Intel PCS / PCCS client against a local HTTP server (127.0.0.1
 //! only): paths and query strings, issuer chains from URL-encoded headers,
-//! caching until nextUpdate, retries on 429/5xx, clear errors, and an
-//! offline mode that never touches the network.
+//! caching until nextUpdate, retries on 429/5xx, clear errors, an offline
+//! mode that never touches the network, and a PCCS serving TLS with a
+//! certificate from a private CA.
 
 // Test code: a panic is a failed test.
 #![allow(
@@ -16,11 +17,20 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{serve, Answer};
+use common::{serve, serve_tls, Answer};
 
 use cogito_collateral::{DiskCache, PckCa, PcsClient, PcsConfig};
 
 fn client(base: &str, cache: &std::path::Path, offline: bool) -> PcsClient {
+    client_trusting(base, cache, offline, None)
+}
+
+fn client_trusting(
+    base: &str,
+    cache: &std::path::Path,
+    offline: bool,
+    tls_roots: Option<Vec<Vec<u8>>>,
+) -> PcsClient {
     PcsClient::new(
         PcsConfig {
             base_url: base.to_string(),
@@ -30,7 +40,7 @@ fn client(base: &str, cache: &std::path::Path, offline: bool) -> PcsClient {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(20),
             timeout: Duration::from_secs(5),
-            tls_roots: None,
+            tls_roots,
         },
         DiskCache::new(cache),
     )
@@ -409,4 +419,81 @@ fn bad_answers_are_refused_and_not_cached() {
     }
     assert!(pcs.tcb_info(&FMSPC).is_ok());
     assert_eq!(count.load(Ordering::SeqCst), 5);
+}
+
+/// A private CA, made fresh, and a TLS server configuration whose
+/// certificate it issued for 127.0.0.1 — what most PCCS deployments run.
+fn private_pccs_tls() -> (std::sync::Arc<rustls::ServerConfig>, Vec<u8>) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "cogito test PCCS CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server_cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![server_cert.der().clone()], key)
+    .unwrap();
+    (std::sync::Arc::new(config), ca_cert.der().to_vec())
+}
+
+#[test]
+fn a_pccs_behind_a_private_ca_is_refused_by_default_and_trusted_with_its_ca() {
+    let (tls, ca_der) = private_pccs_tls();
+    let answer = || {
+        ok(
+            "TCB-Info-Issuer-Chain",
+            &chain("Intel SGX TCB Signing"),
+            tcb_info(FUTURE),
+        )
+    };
+
+    // The public WebPKI roots do not know the private CA: the handshake
+    // fails and nothing is fetched (every attempt is a handshake failure).
+    let (base, count, _) = serve_tls(vec![answer(), answer(), answer()], tls.clone());
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let dir = tempfile::tempdir().unwrap();
+    let e = client(&base, dir.path(), false)
+        .tcb_info(&FMSPC)
+        .unwrap_err();
+    assert_eq!(cogito_core::CogitoError::code(&e), "collateral.fetch_failed");
+    assert!(
+        e.to_string().to_lowercase().contains("certificate")
+            || e.to_string().to_lowercase().contains("issuer"),
+        "{e}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 0, "no request got through");
+
+    // Trusting the CA (what --pccs-ca FILE does), the same server answers.
+    let (base, count, paths) = serve_tls(vec![answer()], tls);
+    let dir = tempfile::tempdir().unwrap();
+    let pcs = client_trusting(&base, dir.path(), false, Some(vec![ca_der.clone()]));
+    let got = pcs.tcb_info(&FMSPC).unwrap();
+    assert_eq!(got.body, tcb_info(FUTURE));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        *paths.lock().unwrap(),
+        ["/tdx/certification/v4/tcb?fmspc=B0C06F000000"]
+    );
+
+    // Trusting another CA does not help: the roots are exactly the ones given.
+    let (other_tls, other_ca) = private_pccs_tls();
+    drop(other_tls);
+    let (base, _, _) = serve_tls(vec![answer(), answer(), answer()], private_pccs_tls().0);
+    let dir = tempfile::tempdir().unwrap();
+    assert!(client_trusting(&base, dir.path(), false, Some(vec![other_ca]))
+        .tcb_info(&FMSPC)
+        .is_err());
 }
