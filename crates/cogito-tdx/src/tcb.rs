@@ -78,7 +78,9 @@ pub fn select_module<'a>(
             .find(|m| m.id.eq_ignore_ascii_case(&id))
             .map(Some)
             .ok_or_else(|| TdxError::ModuleIdentity {
-                detail: format!("TCB Info has no module identity {id} (TEE_TCB_SVN[1] = {version})"),
+                detail: format!(
+                    "TCB Info has no module identity {id} (TEE_TCB_SVN[1] = {version})"
+                ),
             });
     }
     Ok(tcb.tdx_module.as_ref())
@@ -238,15 +240,14 @@ pub fn evaluate(
     // the one running now after TD-preserving updates. The current status
     // is evaluated like the launch one — PCK CPUSVN and PCESVN, the module
     // identity of TEE_TCB_SVN2[1], the QE folded in — and a current TCB that
-    // matches no level fails the verification, as in Intel's QVL. Two
-    // choices of cogito's, both failing closed:
-    // - an all-zero TEE_TCB_SVN2 means the module reported none
-    //   (TEE_TCB_INFO.valid bit 2 clear), so there is no current TCB to
-    //   evaluate and the launch status stands;
-    // - a Revoked current TCB refuses the quote (as dcap-qvl does; Intel's
-    //   checkForRelaunch would report the launch status).
+    // matches no level fails the verification, as in Intel's QVL — also an
+    // all-zero TEE_TCB_SVN2 (a module that reported none), which matches no
+    // level: a TD 1.5 body must show its current TCB. One choice of
+    // cogito's, failing closed: a Revoked current TCB refuses the quote (as
+    // dcap-qvl does; Intel's checkForRelaunch would report the launch
+    // status).
     let status_current_svn2 = match tee_tcb_svn2 {
-        Some(svn2) if svn2.iter().any(|b| *b != 0) => {
+        Some(svn2) => {
             let current_module = select_module(tcb, svn2)?;
             let (s, _, _) = platform_and_module(tcb, pck, svn2, current_module)?;
             let current = converge(s, qe_level.tcb_status);
@@ -295,7 +296,9 @@ mod tests {
                 let expected = match (launch, current) {
                     (
                         OutOfDate | OutOfDateConfigurationNeeded,
-                        UpToDate | SWHardeningNeeded | ConfigurationNeeded
+                        UpToDate
+                        | SWHardeningNeeded
+                        | ConfigurationNeeded
                         | ConfigurationAndSWHardeningNeeded,
                     ) => {
                         if launch == OutOfDateConfigurationNeeded

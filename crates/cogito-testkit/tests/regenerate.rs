@@ -1,6 +1,13 @@
 //! Regenerating the vectors gives exactly the committed bytes, so
 //! `test-vectors/snp` is always what the testkit makes (and nobody edits
 //! it by hand).
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::Path;
 

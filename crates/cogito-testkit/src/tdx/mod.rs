@@ -5,8 +5,8 @@
 //!   the SGX extensions, and ECDSA-SHA256 CRLs.
 //! - [`collateral`]: TCB Info v3 (TDX) and QE Identity v2 (TD_QE) signed
 //!   over their exact object bytes, as Intel PCS serves them.
-//! - [`quote`]: raw quotes v4/v5 (TD 1.0 / TD 1.5 bodies) with every field
-//!   settable.
+//! - [`quote`]: raw quotes v4/v5 (TD 1.0, TD 1.5 and TD 1.5 extended
+//!   bodies) with every field settable.
 //! - [`vectors`]: the cases of `test-vectors/tdx` and their manifest.
 
 pub mod collateral;

@@ -1,10 +1,15 @@
 //! Raw TDX quotes, v4 and v5, every field settable (Intel TDX DCAP
-//! Quoting Library API, "Quote Format"). All integers little-endian.
+//! Quoting Library API, "Quote Format"; the TD 1.5 extended body is
+//! `sgx_report2_body_v1_5_ex_t` of Intel's `sgx_quote_5.h`). All integers
+//! little-endian.
 //!
 //! ```text
 //! header (48)  version u16 | att. key type u16 | TEE type u32 | QE SVN u16 | PCE SVN u16 | QE vendor id 16 | user data 20
-//! v5 only      body type u16 (2 = TD 1.0, 3 = TD 1.5) | body size u32
-//! body         TD report: 584 bytes (TD 1.0) or 648 (TD 1.5)
+//! v5 only      body type u16 (2 = TD 1.0, 3 = TD 1.5, 4 = TD 1.5 extended) | body size u32
+//! body         TD report: 584 bytes (TD 1.0), 648 (TD 1.5) or 885 (TD 1.5 extended:
+//!              the TD 1.5 body, VMID 1 | TD_ID 32 | DEV_INFO 48 | INIT_SERVTD_HASH 48 |
+//!              INIT_SERVTD_ATTR 8 | INIT_CPUSVN 16 | INIT_TEE_TCB_SVN 16 | INIT_TEE_FMSPC 12 |
+//!              CUR_SERVTD_HASH 48 | CUR_SERVTD_ATTR 8)
 //! u32          signature data length
 //! sig. data    quote signature r‖s 64 | attestation key x‖y 64 | cert. data type u16 = 6 | size u32 |
 //!              QE report 384 | QE report signature 64 | QE auth data size u16 + bytes |
@@ -24,6 +29,8 @@ pub const HEADER_LEN: usize = 48;
 pub const TD10_BODY_LEN: usize = 584;
 /// Length of a TD 1.5 report body.
 pub const TD15_BODY_LEN: usize = 648;
+/// Length of a TD 1.5 extended report body (v5 body type 4).
+pub const TD15EX_BODY_LEN: usize = 885;
 /// Length of the SGX report body (the QE report).
 pub const QE_REPORT_LEN: usize = 384;
 /// Intel's QE vendor id.
@@ -38,6 +45,8 @@ pub const TEE_TYPE_TDX: u32 = 0x81;
 pub const BODY_TD10: u16 = 2;
 /// v5 body type of a TD 1.5 report.
 pub const BODY_TD15: u16 = 3;
+/// v5 body type of a TD 1.5 extended report.
+pub const BODY_TD15EX: u16 = 4;
 /// Certification data type: QE report certification data.
 pub const CERT_DATA_QE_REPORT: u16 = 6;
 /// Certification data type: PCK certificate chain (PEM).
@@ -73,6 +82,41 @@ pub mod td_offset {
     pub const TEE_TCB_SVN2: usize = 584;
     /// MRSERVICETD (48, TD 1.5).
     pub const MRSERVICETD: usize = 600;
+    /// VMID (u8, TD 1.5 extended).
+    pub const VMID: usize = 648;
+    /// TD_ID (32, TD 1.5 extended).
+    pub const TD_ID: usize = 649;
+    /// DEV_INFO (48, TD 1.5 extended).
+    pub const DEV_INFO: usize = 681;
+    /// INIT_SERVTD_HASH (48, TD 1.5 extended).
+    pub const INIT_SERVTD_HASH: usize = 729;
+    /// INIT_SERVTD_ATTR (8, TD 1.5 extended).
+    pub const INIT_SERVTD_ATTR: usize = 777;
+    /// INIT_CPUSVN (16, TD 1.5 extended).
+    pub const INIT_CPUSVN: usize = 785;
+    /// INIT_TEE_TCB_SVN (16, TD 1.5 extended).
+    pub const INIT_TEE_TCB_SVN: usize = 801;
+    /// INIT_TEE_FMSPC (12, TD 1.5 extended).
+    pub const INIT_TEE_FMSPC: usize = 817;
+    /// CUR_SERVTD_HASH (48, TD 1.5 extended).
+    pub const CUR_SERVTD_HASH: usize = 829;
+    /// CUR_SERVTD_ATTR (8, TD 1.5 extended).
+    pub const CUR_SERVTD_ATTR: usize = 877;
+
+    /// The TD 1.5 extended fields: name (as in `sgx_quote_5.h`), offset
+    /// in the body, length.
+    pub const TD15EX_FIELDS: [(&str, usize, usize); 10] = [
+        ("VMID", VMID, 1),
+        ("TD_ID", TD_ID, 32),
+        ("DEV_INFO", DEV_INFO, 48),
+        ("INIT_SERVTD_HASH", INIT_SERVTD_HASH, 48),
+        ("INIT_SERVTD_ATTR", INIT_SERVTD_ATTR, 8),
+        ("INIT_CPUSVN", INIT_CPUSVN, 16),
+        ("INIT_TEE_TCB_SVN", INIT_TEE_TCB_SVN, 16),
+        ("INIT_TEE_FMSPC", INIT_TEE_FMSPC, 12),
+        ("CUR_SERVTD_HASH", CUR_SERVTD_HASH, 48),
+        ("CUR_SERVTD_ATTR", CUR_SERVTD_ATTR, 8),
+    ];
 }
 
 /// Offsets of the QE report (SGX report body) fields.
@@ -124,12 +168,76 @@ pub struct TdReport {
     pub report_data: [u8; 64],
     /// TEE_TCB_SVN2 and MRSERVICETD: `Some` makes a TD 1.5 body.
     pub td15: Option<([u8; 16], [u8; 48])>,
+    /// The TD 1.5 extended fields: `Some` (with `td15`) makes a TD 1.5
+    /// extended body.
+    pub td15ex: Option<Td15ExFields>,
+}
+
+/// The fields a TD 1.5 extended body (v5 body type 4) adds after the TD 1.5
+/// body, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Td15ExFields {
+    /// VMID: 0 = an unpartitioned TD or the L1 VMM, 1–3 = a TD VM.
+    pub vmid: u8,
+    /// TD_ID.
+    pub td_id: [u8; 32],
+    /// DEV_INFO (hash of the device information).
+    pub dev_info: [u8; 48],
+    /// INIT_SERVTD_HASH.
+    pub init_servtd_hash: [u8; 48],
+    /// INIT_SERVTD_ATTR.
+    pub init_servtd_attr: [u8; 8],
+    /// INIT_CPUSVN.
+    pub init_cpusvn: [u8; 16],
+    /// INIT_TEE_TCB_SVN.
+    pub init_tee_tcb_svn: [u8; 16],
+    /// INIT_TEE_FMSPC (12 bytes).
+    pub init_tee_fmspc: [u8; 12],
+    /// CUR_SERVTD_HASH.
+    pub cur_servtd_hash: [u8; 48],
+    /// CUR_SERVTD_ATTR.
+    pub cur_servtd_attr: [u8; 8],
+}
+
+impl Td15ExFields {
+    /// The 237 bytes that follow the TD 1.5 body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(TD15EX_BODY_LEN - TD15_BODY_LEN);
+        b.push(self.vmid);
+        b.extend_from_slice(&self.td_id);
+        b.extend_from_slice(&self.dev_info);
+        b.extend_from_slice(&self.init_servtd_hash);
+        b.extend_from_slice(&self.init_servtd_attr);
+        b.extend_from_slice(&self.init_cpusvn);
+        b.extend_from_slice(&self.init_tee_tcb_svn);
+        b.extend_from_slice(&self.init_tee_fmspc);
+        b.extend_from_slice(&self.cur_servtd_hash);
+        b.extend_from_slice(&self.cur_servtd_attr);
+        b
+    }
 }
 
 impl TdReport {
-    /// The body bytes (584 or 648).
+    /// The natural v5 body type: 4 with the extended fields, 3 with the
+    /// TD 1.5 fields, else 2.
+    pub fn body_type(&self) -> u16 {
+        match (&self.td15, &self.td15ex) {
+            (Some(_), Some(_)) => BODY_TD15EX,
+            (Some(_), None) => BODY_TD15,
+            (None, _) => BODY_TD10,
+        }
+    }
+
+    /// The body bytes (584, 648 or 885).
+    ///
+    /// # Panics
+    /// When the extended fields are set without the TD 1.5 ones.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(TD15_BODY_LEN);
+        assert!(
+            self.td15ex.is_none() || self.td15.is_some(),
+            "a TD 1.5 extended body needs TEE_TCB_SVN2 and MRSERVICETD"
+        );
+        let mut b = Vec::with_capacity(TD15EX_BODY_LEN);
         b.extend_from_slice(&self.tee_tcb_svn);
         b.extend_from_slice(&self.mrseam);
         b.extend_from_slice(&self.mrsignerseam);
@@ -147,6 +255,9 @@ impl TdReport {
         if let Some((svn2, service_td)) = &self.td15 {
             b.extend_from_slice(svn2);
             b.extend_from_slice(service_td);
+        }
+        if let Some(ex) = &self.td15ex {
+            b.extend_from_slice(&ex.to_bytes());
         }
         b
     }
@@ -213,7 +324,7 @@ pub struct QuoteSpec {
     pub qe_vendor_id: [u8; 16],
     /// User data.
     pub user_data: [u8; 20],
-    /// v5 body type; `None` uses the body's own (2 or 3).
+    /// v5 body type; `None` uses the body's own (2, 3 or 4).
     pub body_type: Option<u16>,
     /// v5 body size; `None` uses the body's length.
     pub body_size: Option<u32>,
@@ -261,11 +372,7 @@ impl QuoteSpec {
         q.extend_from_slice(&self.qe_vendor_id);
         q.extend_from_slice(&self.user_data);
         if self.version >= 5 {
-            let natural = if self.td.td15.is_some() {
-                BODY_TD15
-            } else {
-                BODY_TD10
-            };
+            let natural = self.td.body_type();
             q.extend_from_slice(&self.body_type.unwrap_or(natural).to_le_bytes());
             let size = self.body_size.unwrap_or(body.len() as u32);
             q.extend_from_slice(&size.to_le_bytes());
@@ -325,5 +432,123 @@ mod tests {
         assert_eq!(td_offset::REPORT_DATA + 64, TD10_BODY_LEN);
         assert_eq!(td_offset::MRSERVICETD + 48, TD15_BODY_LEN);
         assert_eq!(qe_offset::REPORT_DATA + 64, QE_REPORT_LEN);
+        // The extended fields follow the TD 1.5 body back to back and end
+        // the 885-byte body.
+        let mut at = TD15_BODY_LEN;
+        for (name, offset, len) in td_offset::TD15EX_FIELDS {
+            assert_eq!(offset, at, "{name}");
+            at += len;
+        }
+        assert_eq!(at, TD15EX_BODY_LEN);
+        assert_eq!(td_offset::CUR_SERVTD_ATTR + 8, TD15EX_BODY_LEN);
+        // The offsets Intel's sgx_quote_5.h gives (and the brief of the
+        // format): VMID 648, TD_ID 649, DEV_INFO 681, INIT_SERVTD_HASH 729,
+        // INIT_SERVTD_ATTR 777, INIT_CPUSVN 785, INIT_TEE_TCB_SVN 801,
+        // INIT_TEE_FMSPC 817, CUR_SERVTD_HASH 829, CUR_SERVTD_ATTR 877.
+        let offsets: Vec<usize> = td_offset::TD15EX_FIELDS.iter().map(|f| f.1).collect();
+        assert_eq!(offsets, [648, 649, 681, 729, 777, 785, 801, 817, 829, 877]);
+    }
+
+    fn report(td15: bool, ex: Option<Td15ExFields>) -> TdReport {
+        TdReport {
+            tee_tcb_svn: [1; 16],
+            mrseam: [2; 48],
+            mrsignerseam: [0; 48],
+            seam_attributes: [0; 8],
+            td_attributes: [0; 8],
+            xfam: [3; 8],
+            mrtd: [4; 48],
+            mrconfigid: [5; 48],
+            mrowner: [6; 48],
+            mrownerconfig: [7; 48],
+            rtmr: [[8; 48]; 4],
+            report_data: [9; 64],
+            td15: td15.then_some(([0x0a; 16], [0x0b; 48])),
+            td15ex: ex,
+        }
+    }
+
+    fn ext() -> Td15ExFields {
+        Td15ExFields {
+            vmid: 0x21,
+            td_id: [0x22; 32],
+            dev_info: [0x23; 48],
+            init_servtd_hash: [0x24; 48],
+            init_servtd_attr: [0x25; 8],
+            init_cpusvn: [0x26; 16],
+            init_tee_tcb_svn: [0x27; 16],
+            init_tee_fmspc: [0x28; 12],
+            cur_servtd_hash: [0x29; 48],
+            cur_servtd_attr: [0x2a; 8],
+        }
+    }
+
+    #[test]
+    fn extended_body_puts_every_field_at_its_offset() {
+        let b = report(true, Some(ext())).to_bytes();
+        assert_eq!(b.len(), TD15EX_BODY_LEN);
+        // The TD 1.5 body comes first, unchanged.
+        assert_eq!(
+            &b[..TD15_BODY_LEN],
+            report(true, None).to_bytes().as_slice()
+        );
+        for (i, (name, offset, len)) in td_offset::TD15EX_FIELDS.into_iter().enumerate() {
+            let want = 0x21 + u8::try_from(i).unwrap();
+            assert!(
+                b[offset..offset + len].iter().all(|x| *x == want),
+                "{name} at {offset}"
+            );
+        }
+        assert_eq!(report(true, Some(ext())).body_type(), BODY_TD15EX);
+        assert_eq!(report(true, None).body_type(), BODY_TD15);
+        assert_eq!(report(false, None).body_type(), BODY_TD10);
+        assert_eq!(report(false, None).to_bytes().len(), TD10_BODY_LEN);
+    }
+
+    #[test]
+    #[should_panic(expected = "needs TEE_TCB_SVN2")]
+    fn extended_fields_need_the_td15_fields() {
+        let _ = report(false, Some(ext())).to_bytes();
+    }
+
+    #[test]
+    fn v5_descriptor_names_the_extended_body() {
+        let key = P256Key::derive("tdx/quote test");
+        let spec = QuoteSpec {
+            version: 5,
+            att_key_type: ATT_KEY_ECDSA_P256,
+            tee_type: TEE_TYPE_TDX,
+            qe_svn: 0,
+            pce_svn: 0,
+            qe_vendor_id: INTEL_QE_VENDOR_ID,
+            user_data: [0; 20],
+            body_type: None,
+            body_size: None,
+            td: report(true, Some(ext())),
+            qe: QeReport {
+                cpusvn: [0; 16],
+                miscselect: 0,
+                attributes: [0; 16],
+                mrenclave: [0; 32],
+                mrsigner: [0; 32],
+                isvprodid: 2,
+                isvsvn: 1,
+            },
+            qe_auth_data: Vec::new(),
+            qe_bound_key: None,
+            pck_chain: b"x\0".to_vec(),
+            padding: 0,
+        };
+        let (q, layout) = spec.build(&key, &key);
+        assert_eq!(&q[48..50], &BODY_TD15EX.to_le_bytes());
+        assert_eq!(&q[50..54], &885u32.to_le_bytes());
+        assert_eq!(layout.body, HEADER_LEN + 6);
+        assert_eq!(q[layout.body + td_offset::VMID], 0x21);
+        assert_eq!(
+            &q[layout.body + TD15EX_BODY_LEN..][..4],
+            &u32::try_from(layout.end - layout.sig_data)
+                .unwrap()
+                .to_le_bytes()
+        );
     }
 }

@@ -274,6 +274,35 @@ fn generated_set_is_consistent_and_deterministic() {
             let (version, body_len) = check_quote(q, &w);
             assert_eq!(version, c.claims.quote_version, "{}", c.id);
             assert_eq!(body_len, c.claims.body_size, "{}", c.id);
+            if version == 5 {
+                assert_eq!(le16(q, 48), usize::from(c.claims.body_type), "{}", c.id);
+            }
+            if let Some(x) = &c.claims.td15ex {
+                // Offsets of sgx_report2_body_v1_5_ex_t (Intel sgx_quote_5.h),
+                // written out here rather than taken from the encoder.
+                assert_eq!((c.claims.body_type, body_len), (4, 885), "{}", c.id);
+                let b = &q[54..54 + 885];
+                assert_eq!(b[648], x.vmid, "{}", c.id);
+                for (at, want) in [
+                    (649, &x.td_id[..]),
+                    (681, &x.dev_info[..]),
+                    (729, &x.init_servtd_hash[..]),
+                    (777, &x.init_servtd_attr[..]),
+                    (785, &x.init_cpusvn[..]),
+                    (801, &x.init_tee_tcb_svn[..]),
+                    (817, &x.init_tee_fmspc[..]),
+                    (829, &x.cur_servtd_hash[..]),
+                    (877, &x.cur_servtd_attr[..]),
+                ] {
+                    assert_eq!(&b[at..at + want.len()], want, "{} at {at}", c.id);
+                }
+                assert_eq!(
+                    &b[584..600],
+                    &c.claims.tee_tcb_svn2.unwrap()[..],
+                    "{}",
+                    c.id
+                );
+            }
             assert_eq!(c.claims.tcb.is_some(), !c.signature_only, "{}", c.id);
         }
     }

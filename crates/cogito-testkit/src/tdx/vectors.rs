@@ -28,8 +28,9 @@ use super::pki::{
     SgxExtensions,
 };
 use super::quote::{
-    qe_offset, td_offset, QeReport, QuoteLayout, QuoteSpec, TdReport, ATT_KEY_ECDSA_P256,
-    INTEL_QE_VENDOR_ID, TEE_TYPE_TDX,
+    qe_offset, td_offset, QeReport, QuoteLayout, QuoteSpec, Td15ExFields, TdReport,
+    ATT_KEY_ECDSA_P256, BODY_TD15, INTEL_QE_VENDOR_ID, TD15EX_BODY_LEN, TD15_BODY_LEN,
+    TEE_TYPE_TDX,
 };
 use crate::der;
 use crate::hierarchy::date;
@@ -72,6 +73,9 @@ pub struct TcbOutcome {
     /// Advisory IDs of the matched platform, module and QE levels, in that
     /// order, first occurrence kept.
     pub advisory_ids: Vec<String>,
+    /// TD 1.5 bodies with a non-zero TEE_TCB_SVN2: the current status (the
+    /// rule's steps 1–3 with TEE_TCB_SVN2).
+    pub current: Option<TcbStatus>,
     /// How the status was reached, for the description.
     pub trace: String,
 }
@@ -89,8 +93,75 @@ pub enum TcbFailure {
     NoQeLevel,
 }
 
-/// The TCB-status rule of the manifest, applied to collateral as built.
+/// Intel QVL's `checkForRelaunch` (TDRelaunchCheck.cpp), as the manifest
+/// states it: a launch status of OutOfDate or OutOfDateConfigurationNeeded
+/// with a current status of UpToDate, SWHardeningNeeded,
+/// ConfigurationNeeded or ConfigurationAndSWHardeningNeeded advises a
+/// relaunch, with ConfigurationNeeded when either status asks for
+/// configuration; otherwise the launch status stands.
+pub fn check_for_relaunch(launch: TcbStatus, current: TcbStatus) -> TcbStatus {
+    use TcbStatus::*;
+    let asks_configuration = |s: TcbStatus| {
+        matches!(
+            s,
+            ConfigurationNeeded
+                | OutOfDateConfigurationNeeded
+                | ConfigurationAndSwHardeningNeeded
+                | TdRelaunchAdvisedConfigurationNeeded
+        )
+    };
+    let launch_out_of_date = matches!(launch, OutOfDate | OutOfDateConfigurationNeeded);
+    let current_not_out_of_date = matches!(
+        current,
+        UpToDate | SwHardeningNeeded | ConfigurationNeeded | ConfigurationAndSwHardeningNeeded
+    );
+    match (
+        launch_out_of_date && current_not_out_of_date,
+        asks_configuration(launch) || asks_configuration(current),
+    ) {
+        (false, _) => launch,
+        (true, true) => TdRelaunchAdvisedConfigurationNeeded,
+        (true, false) => TdRelaunchAdvised,
+    }
+}
+
+/// The TCB-status rule of the manifest, applied to collateral as built:
+/// steps 1–3 with TEE_TCB_SVN (the launch TCB), and for TD 1.5 bodies
+/// (`tee_tcb_svn2` given) step 4 with TEE_TCB_SVN2 (the current TCB).
 pub fn evaluate_tcb(
+    tcb_info: &TcbInfo,
+    qe_identity: &QeIdentity,
+    pck: &PckTcb,
+    tee_tcb_svn: &[u8; 16],
+    tee_tcb_svn2: Option<&[u8; 16]>,
+    qe_isvsvn: u16,
+) -> Result<TcbOutcome, TcbFailure> {
+    let mut launch = evaluate_one(tcb_info, qe_identity, pck, tee_tcb_svn, qe_isvsvn)?;
+    let Some(svn2) = tee_tcb_svn2 else {
+        return Ok(launch);
+    };
+    let current = evaluate_one(tcb_info, qe_identity, pck, svn2, qe_isvsvn)?;
+    let status = if current.status == TcbStatus::Revoked {
+        TcbStatus::Revoked
+    } else {
+        check_for_relaunch(launch.status, current.status)
+    };
+    let _ = write!(
+        launch.trace,
+        "; current TCB (TEE_TCB_SVN2 {}): {}; launch {} with current {} gives {}",
+        svn_text(svn2),
+        current.trace,
+        launch.status.as_str(),
+        current.status.as_str(),
+        status.as_str()
+    );
+    launch.status = status;
+    launch.current = Some(current.status);
+    Ok(launch)
+}
+
+/// Steps 1–3 of the rule for one TEE_TCB_SVN value.
+fn evaluate_one(
     tcb_info: &TcbInfo,
     qe_identity: &QeIdentity,
     pck: &PckTcb,
@@ -174,6 +245,7 @@ pub fn evaluate_tcb(
         module,
         qe: qe.status,
         advisory_ids: advisories,
+        current: None,
         trace,
     })
 }
@@ -184,7 +256,8 @@ pub fn evaluate_tcb(
 pub struct Claims {
     /// Header version.
     pub quote_version: u16,
-    /// Body type (2 = TD 1.0, 3 = TD 1.5; v4 quotes are TD 1.0).
+    /// Body type (2 = TD 1.0, 3 = TD 1.5, 4 = TD 1.5 extended; v4 quotes
+    /// are TD 1.0).
     pub body_type: u16,
     /// Body size.
     pub body_size: usize,
@@ -198,6 +271,12 @@ pub struct Claims {
     pub fmspc: [u8; 6],
     /// QE ISVSVN.
     pub qe_isvsvn: u16,
+    /// TEE_TCB_SVN2 (TD 1.5 bodies).
+    pub tee_tcb_svn2: Option<[u8; 16]>,
+    /// MRSERVICETD (TD 1.5 bodies).
+    pub mrservicetd: Option<[u8; 48]>,
+    /// The TD 1.5 extended fields (body type 4).
+    pub td15ex: Option<Td15ExFields>,
     /// The TCB outcome (accepts and TCB-status rejects).
     pub tcb: Option<TcbOutcome>,
 }
@@ -272,10 +351,18 @@ const MANIFEST_HEADER: &str = "\
 # the QE report signature, the QE report binding and the PCK chain to a trusted root (no
 # CRLs, TCB Info, QE Identity or TCB status). allow_tcb_status: the converged statuses the
 # caller accepts. expected_code / expected_class are cogito_tdx::TdxError's stable
-# CogitoError::code() and ErrorClass::as_str(). key_claims describe quote.bin as built;
-# for accepted cases the verified claims must equal them. tcb_status, platform_tcb_status,
-# tdx_module_tcb_status (absent when TEE_TCB_SVN[1] = 0), qe_tcb_status and advisory_ids are
-# given for accepts and for cases rejected for their TCB status.
+# CogitoError::code() and ErrorClass::as_str(). key_claims describe quote.bin as built
+# (before any after-signing edit the description names); for accepted cases the verified
+# claims must equal them. tee_tcb_svn2 and mrservicetd are given for TD 1.5 bodies (v5 body
+# types 3 and 4), and [case.key_claims.td15ex] (vmid, td_id, dev_info, init_servicetd_hash,
+# init_servicetd_attributes, init_cpusvn, init_tee_tcb_svn, init_tee_fmspc,
+# cur_servicetd_hash, cur_servicetd_attributes: VMID, TD_ID, DEV_INFO, INIT_SERVTD_HASH,
+# INIT_SERVTD_ATTR, INIT_CPUSVN, INIT_TEE_TCB_SVN, INIT_TEE_FMSPC, CUR_SERVTD_HASH,
+# CUR_SERVTD_ATTR of Intel's sgx_quote_5.h, hex as in the quote) for TD 1.5 extended bodies
+# (body type 4, 885 bytes). tcb_status, platform_tcb_status, tdx_module_tcb_status (absent
+# when TEE_TCB_SVN[1] = 0), qe_tcb_status, current_tcb_status (step 4 below; absent when it
+# does not apply) and advisory_ids are given for accepts and for cases rejected for their
+# TCB status.
 #
 # TCB status rule (Intel QVL, as the expected values were written):
 # 1. Platform level = the first tcbLevels entry, in file order (descending), whose 16
@@ -290,12 +377,29 @@ const MANIFEST_HEADER: &str = "\
 #    ConfigurationAndSWHardeningNeeded into OutOfDateConfigurationNeeded; module Revoked
 #    gives Revoked; other combinations keep the platform status.
 # 3. The QE status is that of the first QE Identity tcbLevels entry with isvsvn <= the QE
-#    report's ISVSVN; it converges the same way (OutOfDate, Revoked).
-# 4. Converged Revoked: tdx.tcb.revoked (class revoked). Any other status not in
-#    allow_tcb_status: tdx.tcb.status_not_allowed (class policy).
+#    report's ISVSVN; it converges the same way (OutOfDate, Revoked). This is the launch
+#    status.
+# 4. TD 1.5 bodies (v5 body types 3 and 4; Intel QVL TcbLevelCheck.cpp, body type >= 3):
+#    TEE_TCB_SVN is the TCB the TD was launched on, TEE_TCB_SVN2 the one running now.
+#    Steps 1-3 are applied again with TEE_TCB_SVN2 in
+#    place of TEE_TCB_SVN (the same PCK certificate SVNs; the module identity of
+#    TEE_TCB_SVN2[1]; the same QE), giving current_tcb_status; when no level matches, or
+#    no module identity, the case fails as in steps 1-2. A current status of Revoked gives
+#    Revoked (cogito's choice, as dcap-qvl; Intel's QVL keeps the launch status). Otherwise
+#    Intel QVL's checkForRelaunch: a launch status of OutOfDate or
+#    OutOfDateConfigurationNeeded with a current status of UpToDate, SWHardeningNeeded,
+#    ConfigurationNeeded or ConfigurationAndSWHardeningNeeded gives
+#    TDRelaunchAdvisedConfigurationNeeded when either of the two is ConfigurationNeeded,
+#    OutOfDateConfigurationNeeded or ConfigurationAndSWHardeningNeeded, else
+#    TDRelaunchAdvised; any other pair keeps the launch status. An all-zero TEE_TCB_SVN2
+#    is evaluated like any other (as in Intel's QVL and dcap-qvl) and matches no level.
+#    platform_tcb_status, tdx_module_tcb_status, qe_tcb_status and advisory_ids are those
+#    of the launch evaluation. The fields a TD 1.5 extended body adds (VMID, TD_ID,
+#    DEV_INFO, INIT_*, CUR_*) take no part in any step.
+# 5. Revoked: tdx.tcb.revoked (class revoked). Any other status not in allow_tcb_status:
+#    tdx.tcb.status_not_allowed (class policy).
 # advisory_ids: the matched platform, module and QE levels' advisoryIDs, in that order,
 # each once.
-# In TD 1.5 quotes TEE_TCB_SVN2 equals TEE_TCB_SVN, so either may be used.
 
 ";
 
@@ -335,6 +439,12 @@ impl TdxVectorSet {
             let _ = writeln!(m, "report_data = {}", toml_str(&hex_lower(&k.report_data)));
             let _ = writeln!(m, "fmspc = {}", toml_str(&hex_lower(&k.fmspc)));
             let _ = writeln!(m, "qe_isvsvn = {}", k.qe_isvsvn);
+            if let Some(svn2) = &k.tee_tcb_svn2 {
+                let _ = writeln!(m, "tee_tcb_svn2 = {}", toml_str(&hex_lower(svn2)));
+            }
+            if let Some(service_td) = &k.mrservicetd {
+                let _ = writeln!(m, "mrservicetd = {}", toml_str(&hex_lower(service_td)));
+            }
             if let Some(t) = &k.tcb {
                 let _ = writeln!(m, "tcb_status = {}", toml_str(t.status.as_str()));
                 let _ = writeln!(m, "platform_tcb_status = {}", toml_str(t.platform.as_str()));
@@ -342,7 +452,27 @@ impl TdxVectorSet {
                     let _ = writeln!(m, "tdx_module_tcb_status = {}", toml_str(module.as_str()));
                 }
                 let _ = writeln!(m, "qe_tcb_status = {}", toml_str(t.qe.as_str()));
+                if let Some(current) = t.current {
+                    let _ = writeln!(m, "current_tcb_status = {}", toml_str(current.as_str()));
+                }
                 let _ = writeln!(m, "advisory_ids = {}", toml_list(&t.advisory_ids));
+            }
+            if let Some(x) = &k.td15ex {
+                m.push_str("[case.key_claims.td15ex]\n");
+                let _ = writeln!(m, "vmid = {}", x.vmid);
+                for (name, bytes) in [
+                    ("td_id", &x.td_id[..]),
+                    ("dev_info", &x.dev_info[..]),
+                    ("init_servicetd_hash", &x.init_servtd_hash[..]),
+                    ("init_servicetd_attributes", &x.init_servtd_attr[..]),
+                    ("init_cpusvn", &x.init_cpusvn[..]),
+                    ("init_tee_tcb_svn", &x.init_tee_tcb_svn[..]),
+                    ("init_tee_fmspc", &x.init_tee_fmspc[..]),
+                    ("cur_servicetd_hash", &x.cur_servtd_hash[..]),
+                    ("cur_servicetd_attributes", &x.cur_servtd_attr[..]),
+                ] {
+                    let _ = writeln!(m, "{name} = {}", toml_str(&hex_lower(bytes)));
+                }
             }
         }
         m
@@ -398,6 +528,39 @@ pub const TEE_TCB_SVN: [u8; 16] = [6, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 pub const QE_ISVSVN: u16 = 8;
 /// The QE's ISVPRODID (Intel's TD QE: 2).
 pub const QE_ISVPRODID: u16 = 2;
+
+/// The first three bytes of a TEE_TCB_SVN, as the descriptions write them.
+fn svn_text(svn: &[u8; 16]) -> String {
+    let bytes: Vec<String> = svn[..3].iter().map(|b| format!("{b:02x}")).collect();
+    bytes.join(" ")
+}
+
+/// INIT_CPUSVN of the TD 1.5 extended cases: the SGX components of the old
+/// TCB level (if it were compared, the platform would be at its OutOfDate
+/// tcbLevels[1]).
+pub const INIT_CPUSVN: [u8; 16] = [2, 2, 2, 2, 3, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0];
+/// INIT_TEE_TCB_SVN of the TD 1.5 extended cases: TDX_01 module SVN 4, at
+/// its OutOfDate level (if it were evaluated, the status would be
+/// OutOfDate).
+pub const INIT_TEE_TCB_SVN: [u8; 16] = [4, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// The extended fields of a TD 1.5 extended case: every one non-zero but
+/// the VMID given, each distinct, and none of them meant to change the TCB
+/// status.
+pub fn td15ex_fields(dir: &str, vmid: u8) -> Td15ExFields {
+    Td15ExFields {
+        vmid,
+        td_id: fill(&format!("td id/{dir}")),
+        dev_info: fill("dev info"),
+        init_servtd_hash: fill("init servtd hash"),
+        init_servtd_attr: fill("init servtd attr"),
+        init_cpusvn: INIT_CPUSVN,
+        init_tee_tcb_svn: INIT_TEE_TCB_SVN,
+        init_tee_fmspc: fill("init tee fmspc"),
+        cur_servtd_hash: fill("cur servtd hash"),
+        cur_servtd_attr: fill("cur servtd attr"),
+    }
+}
 
 fn svn16(first: &[u8]) -> [u8; 16] {
     let mut out = [0u8; 16];
@@ -726,6 +889,7 @@ impl Gen {
             rtmr,
             report_data: fill(&format!("report data/{dir}")),
             td15: td15.then_some((TEE_TCB_SVN, [0u8; 48])),
+            td15ex: None,
         };
         let mut qe_attributes = [0u8; 16];
         qe_attributes[0] = 0x15;
@@ -779,6 +943,15 @@ impl Gen {
         }
     }
 
+    /// A v5 folder with a TD 1.5 extended body (type 4): TEE_TCB_SVN2 =
+    /// TEE_TCB_SVN, a non-zero MRSERVICETD, and [`td15ex_fields`].
+    fn folder_td15ex(&self, dir: &str, vmid: u8) -> Folder {
+        let mut f = self.folder(dir, 5, true);
+        f.quote.td.td15 = Some((TEE_TCB_SVN, fill("mrservicetd")));
+        f.quote.td.td15ex = Some(td15ex_fields(dir, vmid));
+        f
+    }
+
     fn write(&mut self, mut f: Folder) -> Written {
         let leaf = f.pck.issue(&f.pck_key, &f.pck_signer);
         let mut chain = vec![leaf];
@@ -820,6 +993,7 @@ impl Gen {
                 &c.qe_identity,
                 &f.pck.sgx.tcb,
                 &f.quote.td.tee_tcb_svn,
+                f.quote.td.td15.as_ref().map(|(svn2, _)| svn2),
                 f.quote.qe.isvsvn,
             ));
         }
@@ -838,13 +1012,16 @@ impl Gen {
             files: names,
             claims: Claims {
                 quote_version: f.quote.version,
-                body_type: if f.quote.td.td15.is_some() { 3 } else { 2 },
+                body_type: f.quote.td.body_type(),
                 body_size: body.len(),
                 tee_tcb_svn: f.quote.td.tee_tcb_svn,
                 mrtd: f.quote.td.mrtd,
                 report_data: f.quote.td.report_data,
                 fmspc: f.pck.sgx.fmspc,
                 qe_isvsvn: f.quote.qe.isvsvn,
+                tee_tcb_svn2: f.quote.td.td15.map(|(svn2, _)| svn2),
+                mrservicetd: f.quote.td.td15.map(|(_, service_td)| service_td),
+                td15ex: f.quote.td.td15ex.clone(),
                 tcb: None,
             },
             tcb,
@@ -974,6 +1151,11 @@ fn flip(at: fn(&QuoteLayout) -> usize, mask: u8) -> Edit {
     Box::new(move |q: &mut Vec<u8>, l: &QuoteLayout| q[at(l)] ^= mask)
 }
 
+/// Flips `mask` in the body byte at `offset` (relative to the body).
+fn flip_body(offset: usize, mask: u8) -> Edit {
+    Box::new(move |q: &mut Vec<u8>, l: &QuoteLayout| q[l.body + offset] ^= mask)
+}
+
 /// Which component of the level above the platform is higher.
 #[derive(Debug, Clone, Copy)]
 enum Above {
@@ -1054,6 +1236,22 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
         g.single(
             f,
             "Quote v5 with body type 3 (TD 1.5, 648 bytes; TEE_TCB_SVN2 = TEE_TCB_SVN, MRSERVICETD zero): UpToDate",
+            Expected::Accept,
+        );
+    }
+    {
+        let f = g.folder_td15ex("v5-td15ex", 0);
+        g.single(
+            f,
+            "Quote v5 with body type 4 (TD 1.5 extended, 885 bytes): VMID 0; TD_ID, DEV_INFO, INIT_SERVTD_HASH/ATTR, INIT_CPUSVN, INIT_TEE_TCB_SVN, INIT_TEE_FMSPC and CUR_SERVTD_HASH/ATTR all non-zero and distinct; TEE_TCB_SVN2 = TEE_TCB_SVN, MRSERVICETD non-zero. INIT_CPUSVN and INIT_TEE_TCB_SVN (04 01 02) are an older TCB that would be OutOfDate, but no extended field enters the TCB status: UpToDate",
+            Expected::Accept,
+        );
+    }
+    {
+        let f = g.folder_td15ex("v5-td15ex-vmid-2", 2);
+        g.single(
+            f,
+            "Quote v5 body type 4 from VMID 2, a TD VM (L2 guest) of a partitioned TD: the VMID is not a verifier check, so it verifies UpToDate (a policy refuses it unless tdx.vmids lists 2)",
             Expected::Accept,
         );
     }
@@ -1298,6 +1496,62 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
         );
     }
 
+    // ---- TD 1.5 current TCB (TEE_TCB_SVN2). ----
+    {
+        let mut f = g.folder("v5-td15-relaunch-advised-configuration-needed", 5, true);
+        f.quote.td.td15 = Some((svn16(&[6, 1, 4]), [0; 48]));
+        collateral(&mut f).tcb_info = status_tcb_info(
+            OutOfDateConfigurationNeeded,
+            Above::Tdx(2),
+            "INTEL-SA-00986",
+        );
+        g.tcb_case(
+            f,
+            "TD 1.5: launched on TEE_TCB_SVN 06 01 03, which meets only the OutOfDateConfigurationNeeded level (the UpToDate tcbLevels[0] needs tdxtcbcomponents[2] = 4); running on TEE_TCB_SVN2 06 01 04, which meets the UpToDate level. Intel's checkForRelaunch keeps the launch TCB's need for configuration: TDRelaunchAdvisedConfigurationNeeded (cogito's earlier relaunch rule said TDRelaunchAdvised)",
+            TdRelaunchAdvisedConfigurationNeeded,
+            true,
+        );
+    }
+    {
+        let mut f = g.folder_td15ex("v5-td15ex-relaunch-advised", 0);
+        f.quote.td.tee_tcb_svn = svn16(&[5, 1, 3]);
+        g.tcb_case(
+            f,
+            "TD 1.5 extended: launched on TDX_01 module SVN 5 (TEE_TCB_SVN 05 01 03, OutOfDate), running module SVN 6 after a TD-preserving update (TEE_TCB_SVN2 06 01 03, UpToDate): TDRelaunchAdvised, exactly as for a TD 1.5 body",
+            TdRelaunchAdvised,
+            true,
+        );
+    }
+    {
+        let mut f = g.folder("v5-td15-current-no-matching-level", 5, true);
+        f.quote.td.td15 = Some((svn16(&[6, 1, 1]), [0; 48]));
+        g.single(
+            f,
+            "TD 1.5: TEE_TCB_SVN 06 01 03 is UpToDate, but the current TEE_TCB_SVN2 06 01 01 has tdxtcbcomponents[2] = 1, below every level (3 and 2): the current TCB must match a level too (Intel QVL, dcap-qvl)",
+            NO_TCB_LEVEL,
+        );
+    }
+    {
+        let mut f = g.folder("v5-td15-current-revoked", 5, true);
+        f.quote.td.tee_tcb_svn = svn16(&[5, 1, 3]);
+        f.quote.td.td15 = Some((svn16(&[2, 1, 3]), [0; 48]));
+        g.tcb_case(
+            f,
+            "TD 1.5: launched on TDX_01 SVN 5 (OutOfDate); the current TEE_TCB_SVN2 02 01 03 is at TDX_01's Revoked level: refused as revoked (cogito's choice, as dcap-qvl; Intel's checkForRelaunch would keep the launch status, OutOfDate)",
+            Revoked,
+            false,
+        );
+    }
+    {
+        let mut f = g.folder("v5-td15-current-all-zero", 5, true);
+        f.quote.td.td15 = Some(([0; 16], [0; 48]));
+        g.single(
+            f,
+            "TD 1.5 with an all-zero TEE_TCB_SVN2: evaluated as Intel's QVL and dcap-qvl do, the zeros match no TCB level, so the quote is refused (a TD 1.5 body must show its current TCB)",
+            NO_TCB_LEVEL,
+        );
+    }
+
     // ---- Tampering. ----
     {
         let mut f = g.folder("tampered-body-mrtd", 4, false);
@@ -1315,6 +1569,31 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
         g.single(
             f,
             "v5 TD 1.5: one bit of REPORTDATA flipped after signing: the quote signature fails",
+            BAD_SIGNATURE,
+        );
+    }
+    {
+        let mut f = g.folder_td15ex("v5-td15ex-tampered-vmid", 2);
+        f.post.push(flip_body(td_offset::VMID, 0x02));
+        g.single(
+            f,
+            "TD 1.5 extended quote of VMID 2 relabelled VMID 0 after signing (body offset 648): the quote signature, which covers the whole 885-byte body, fails",
+            BAD_SIGNATURE,
+        );
+    }
+    for (name, offset, len) in td_offset::TD15EX_FIELDS.into_iter().skip(1) {
+        let dir = format!(
+            "v5-td15ex-tampered-{}",
+            name.to_ascii_lowercase().replace('_', "-")
+        );
+        let mut f = g.folder_td15ex(&dir, 0);
+        let last = offset + len - 1;
+        f.post.push(flip_body(last, 0x01));
+        g.single(
+            f,
+            &format!(
+                "TD 1.5 extended: bit 0 of the last byte of {name} (body offset {offset}, {len} bytes; byte {last}) flipped after signing: the quote signature fails"
+            ),
             BAD_SIGNATURE,
         );
     }
@@ -1546,12 +1825,29 @@ pub fn generate_with(world: TdxWorld) -> TdxVectorSet {
             BAD_FIELD,
         );
     }
-    {
-        let mut f = g.folder("v5-body-type-4", 5, true);
-        f.quote.body_type = Some(4);
+    for (size, what) in [
+        (884u32, "one byte short of 885"),
+        (886, "one byte over 885"),
+        (648, "the TD 1.5 size"),
+    ] {
+        let mut f = g.folder_td15ex(&format!("v5-td15ex-body-size-{size}"), 0);
+        f.quote.body_size = Some(size);
         g.single(
             f,
-            "v5 body type 4 (not defined; 2 = TD 1.0, 3 = TD 1.5) with a 648-byte body",
+            &format!(
+                "v5 body type 4 (TD 1.5 extended) with its 885-byte body, validly signed, but the descriptor's BODY_SIZE is {size} ({what}): a body of type 4 is exactly {TD15EX_BODY_LEN} bytes"
+            ),
+            BAD_FIELD,
+        );
+    }
+    {
+        let mut f = g.folder_td15ex("v5-td15ex-body-type-3", 0);
+        f.quote.body_type = Some(BODY_TD15);
+        g.single(
+            f,
+            &format!(
+                "An 885-byte TD 1.5 extended body, validly signed, under a descriptor of body type 3 (TD 1.5, {TD15_BODY_LEN} bytes) with BODY_SIZE 885"
+            ),
             BAD_FIELD,
         );
     }
@@ -1641,11 +1937,125 @@ mod tests {
                 pcesvn: PLATFORM_PCESVN,
             },
             &TEE_TCB_SVN,
+            None,
             QE_ISVSVN,
         )
         .unwrap();
         assert_eq!(t.status, TcbStatus::UpToDate);
         assert_eq!(t.module, Some(TcbStatus::UpToDate));
+        assert_eq!(t.current, None);
         assert!(t.advisory_ids.is_empty());
+    }
+
+    #[test]
+    fn relaunch_as_intels_check_for_relaunch() {
+        use TcbStatus::*;
+        // Intel QVL TDRelaunchCheck.cpp, pair by pair for the launch
+        // statuses that can advise a relaunch.
+        let table = [
+            (OutOfDate, UpToDate, TdRelaunchAdvised),
+            (OutOfDate, SwHardeningNeeded, TdRelaunchAdvised),
+            (
+                OutOfDate,
+                ConfigurationNeeded,
+                TdRelaunchAdvisedConfigurationNeeded,
+            ),
+            (
+                OutOfDate,
+                ConfigurationAndSwHardeningNeeded,
+                TdRelaunchAdvisedConfigurationNeeded,
+            ),
+            (OutOfDate, OutOfDate, OutOfDate),
+            (OutOfDate, OutOfDateConfigurationNeeded, OutOfDate),
+            (OutOfDate, Revoked, OutOfDate),
+            (OutOfDate, TdRelaunchAdvised, OutOfDate),
+            (
+                OutOfDateConfigurationNeeded,
+                UpToDate,
+                TdRelaunchAdvisedConfigurationNeeded,
+            ),
+            (
+                OutOfDateConfigurationNeeded,
+                SwHardeningNeeded,
+                TdRelaunchAdvisedConfigurationNeeded,
+            ),
+            (
+                OutOfDateConfigurationNeeded,
+                OutOfDate,
+                OutOfDateConfigurationNeeded,
+            ),
+        ];
+        for (launch, current, want) in table {
+            assert_eq!(
+                check_for_relaunch(launch, current),
+                want,
+                "{launch:?} {current:?}"
+            );
+        }
+        // Any other launch status stands, whatever the current one.
+        for launch in TcbStatus::ALL {
+            if matches!(launch, OutOfDate | OutOfDateConfigurationNeeded) {
+                continue;
+            }
+            for current in TcbStatus::ALL {
+                assert_eq!(check_for_relaunch(launch, current), launch);
+            }
+        }
+    }
+
+    #[test]
+    fn current_tcb_of_td15_bodies() {
+        let pck = PckTcb {
+            sgx_components: PLATFORM_SGX,
+            pcesvn: PLATFORM_PCESVN,
+        };
+        let eval = |svn: [u8; 16], svn2: Option<[u8; 16]>| {
+            evaluate_tcb(
+                &standard_tcb_info(),
+                &standard_qe_identity(),
+                &pck,
+                &svn,
+                svn2.as_ref(),
+                QE_ISVSVN,
+            )
+        };
+        // TD-preserving update from module SVN 5 (OutOfDate) to 6.
+        let t = eval(svn16(&[5, 1, 3]), Some(TEE_TCB_SVN)).unwrap();
+        assert_eq!(
+            (t.status, t.current),
+            (TcbStatus::TdRelaunchAdvised, Some(TcbStatus::UpToDate))
+        );
+        assert_eq!(t.module, Some(TcbStatus::OutOfDate), "the launch module");
+        // An all-zero TEE_TCB_SVN2 is evaluated like any other and
+        // matches no level.
+        assert_eq!(
+            eval(svn16(&[5, 1, 3]), Some([0; 16])),
+            Err(TcbFailure::NoPlatformLevel)
+        );
+        // A current TCB below every level fails; a revoked one revokes.
+        assert_eq!(
+            eval(TEE_TCB_SVN, Some(svn16(&[6, 1, 1]))),
+            Err(TcbFailure::NoPlatformLevel)
+        );
+        let t = eval(svn16(&[5, 1, 3]), Some(svn16(&[2, 1, 3]))).unwrap();
+        assert_eq!(
+            (t.status, t.current),
+            (TcbStatus::Revoked, Some(TcbStatus::Revoked))
+        );
+        // The INIT_* values of the extended cases would give OutOfDate if
+        // they were used.
+        let init = evaluate_tcb(
+            &standard_tcb_info(),
+            &standard_qe_identity(),
+            &PckTcb {
+                sgx_components: INIT_CPUSVN,
+                pcesvn: PLATFORM_PCESVN,
+            },
+            &INIT_TEE_TCB_SVN,
+            None,
+            QE_ISVSVN,
+        )
+        .unwrap();
+        assert_eq!(init.status, TcbStatus::OutOfDate);
     }
 }
