@@ -105,6 +105,10 @@ pub struct TrustAnchor {
     pub der: Vec<u8>,
     /// The subject, as text.
     pub subject: String,
+    /// The SubjectPublicKeyInfo, DER: what a chain is pinned to (a supplied
+    /// root is trusted when its key is an anchor's key, whatever its other
+    /// bytes).
+    pub spki: Vec<u8>,
     /// Whether it is one of cogito's built-in anchors (as opposed to one an
     /// operator or test supplied).
     pub builtin: bool,
@@ -213,6 +217,7 @@ impl TrustAnchors {
             self.anchors.push(TrustAnchor {
                 role,
                 der: der.to_vec(),
+                spki: cert.tbs_certificate.subject_pki.raw.to_vec(),
                 subject,
                 builtin,
             });

@@ -38,7 +38,14 @@ mod tests {
             "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
         );
         let cert = crate::x509::parse_certificate(&root[0].der, "root").unwrap();
-        crate::x509::verify_issued_by(&cert, "root", &cert, "itself").unwrap();
+        crate::x509::verify_issued_by(
+            &cert,
+            "root",
+            &cert,
+            "itself",
+            &crate::x509::SigMemo::default(),
+        )
+        .unwrap();
         crate::x509::check_ca(&cert, "root").unwrap();
     }
 }

@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::TdxError;
-use crate::x509::{self, pem_chain};
+use crate::x509::{self, pem_chain, SigMemo};
 
 /// The collateral of one quote, as the files/PCS answers hold it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,6 +86,7 @@ fn verify_signed_json<'a>(
     which: &str,
     anchors: &TrustAnchors,
     at: VerificationTime,
+    memo: &SigMemo,
 ) -> Result<SignedJson<'a>, TdxError> {
     let outer: BTreeMap<&str, &RawValue> =
         serde_json::from_slice(body).map_err(|e| malformed(which, e.to_string()))?;
@@ -111,6 +112,7 @@ fn verify_signed_json<'a>(
         &["TCB Signing certificate", "Intel SGX Root CA"],
         anchors,
         at,
+        memo,
     )?;
     let signer = checked
         .certs
@@ -333,10 +335,11 @@ impl TcbInfo {
         issuer_chain: &[u8],
         anchors: &TrustAnchors,
         at: VerificationTime,
+        memo: &SigMemo,
     ) -> Result<(TcbInfo, Vec<u8>, Vec<u8>), TdxError> {
         const W: &str = "TCB Info";
         let (inner, chain_window, signer_serial, anchor) =
-            verify_signed_json(body, "tcbInfo", issuer_chain, W, anchors, at)?;
+            verify_signed_json(body, "tcbInfo", issuer_chain, W, anchors, at, memo)?;
         let raw: RawTcbInfo =
             serde_json::from_str(inner).map_err(|e| malformed(W, e.to_string()))?;
         let mismatch =
@@ -454,10 +457,11 @@ impl QeIdentity {
         issuer_chain: &[u8],
         anchors: &TrustAnchors,
         at: VerificationTime,
+        memo: &SigMemo,
     ) -> Result<(QeIdentity, Vec<u8>, Vec<u8>), TdxError> {
         const W: &str = "QE Identity";
         let (inner, chain_window, signer_serial, anchor) =
-            verify_signed_json(body, "enclaveIdentity", issuer_chain, W, anchors, at)?;
+            verify_signed_json(body, "enclaveIdentity", issuer_chain, W, anchors, at, memo)?;
         let raw: RawQeIdentity =
             serde_json::from_str(inner).map_err(|e| malformed(W, e.to_string()))?;
         if raw.id != "TD_QE" {

@@ -45,7 +45,7 @@ use crate::error::{MissingCollateral, TdxError};
 use crate::pck::SgxExtensions;
 use crate::quote::Quote;
 use crate::tcb;
-use crate::x509::{self, pem_chain};
+use crate::x509::{self, pem_chain, SigMemo};
 
 /// What the verifier requires beyond authenticity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +162,7 @@ fn verify_pck(
     pem: &[u8],
     anchors: &TrustAnchors,
     at: VerificationTime,
+    memo: &SigMemo,
 ) -> Result<VerifiedPck, TdxError> {
     let ders = pem_chain(pem, "PCK certificate chain")?;
     let (chain, anchor) = x509::verify_chain(
@@ -169,6 +170,7 @@ fn verify_pck(
         &["PCK certificate", "PCK CA", "Intel SGX Root CA"],
         anchors,
         at,
+        memo,
     )?;
     if chain.certs.len() != 3 {
         return Err(TdxError::MalformedCollateral {
@@ -202,6 +204,7 @@ fn verify_crl(
     issuer_subject: &[u8],
     issuer_point: &[u8],
     at: VerificationTime,
+    memo: &SigMemo,
 ) -> Result<(Vec<Vec<u8>>, Window), TdxError> {
     let crl = x509::parse_crl(der, which)?;
     if crl.issuer_der != issuer_subject {
@@ -211,16 +214,18 @@ fn verify_crl(
         });
     }
     x509::check_ecdsa_sha256(crl.signature_algorithm, which)?;
-    if !x509::verify_p256_asn1(issuer_point, crl.tbs, &crl.signature) {
+    if !memo.verify_p256_asn1(issuer_point, crl.tbs, &crl.signature) {
         return Err(TdxError::BadCertificateSignature {
             which: which.to_string(),
             issuer: "its CA".into(),
         });
     }
-    let window = crl.window().ok_or_else(|| TdxError::CertificateConstraint {
-        which: which.to_string(),
-        reason: "has no nextUpdate".into(),
-    })?;
+    let window = crl
+        .window()
+        .ok_or_else(|| TdxError::CertificateConstraint {
+            which: which.to_string(),
+            reason: "has no nextUpdate".into(),
+        })?;
     x509::check_window(&window, which, at)?;
     Ok((crl.revoked, window))
 }
@@ -229,11 +234,17 @@ fn verify_collateral(
     c: &Collateral,
     anchors: &TrustAnchors,
     at: VerificationTime,
+    memo: &SigMemo,
 ) -> Result<VerifiedCollateral, TdxError> {
     let (tcb_info, tcb_signer, tcb_anchor) =
-        TcbInfo::verify(&c.tcb_info, &c.tcb_info_issuer_chain, anchors, at)?;
-    let (qe_identity, qe_signer, qe_anchor) =
-        QeIdentity::verify(&c.qe_identity, &c.qe_identity_issuer_chain, anchors, at)?;
+        TcbInfo::verify(&c.tcb_info, &c.tcb_info_issuer_chain, anchors, at, memo)?;
+    let (qe_identity, qe_signer, qe_anchor) = QeIdentity::verify(
+        &c.qe_identity,
+        &c.qe_identity_issuer_chain,
+        anchors,
+        at,
+        memo,
+    )?;
 
     // The root CA CRL, signed by a pinned root.
     let crl = x509::parse_crl(&c.root_ca_crl, "root CA CRL")?;
@@ -252,6 +263,7 @@ fn verify_collateral(
             root.subject().as_raw(),
             point,
             at,
+            memo,
         ) {
             root_result = Some(r);
             anchor_ders.push(a.der.clone());
@@ -279,12 +291,15 @@ fn verify_collateral(
     // The PCK CRL, signed by the PCK CA of its issuer chain.
     let chain = pem_chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?;
     let (checked, anchor) =
-        x509::verify_chain(&chain, &["PCK CA", "Intel SGX Root CA"], anchors, at)?;
+        x509::verify_chain(&chain, &["PCK CA", "Intel SGX Root CA"], anchors, at, memo)?;
     anchor_ders.push(anchor.der.clone());
-    let ca = checked.certs.first().ok_or_else(|| TdxError::MalformedCollateral {
-        which: "PCK CRL issuer chain".into(),
-        reason: "is empty".into(),
-    })?;
+    let ca = checked
+        .certs
+        .first()
+        .ok_or_else(|| TdxError::MalformedCollateral {
+            which: "PCK CRL issuer chain".into(),
+            reason: "is empty".into(),
+        })?;
     let ca_point = x509::p256_point(ca, "PCK CA")?.to_vec();
     if root_revoked.contains(&normalize_serial(ca.raw_serial())) {
         return Err(TdxError::Revoked {
@@ -293,8 +308,14 @@ fn verify_collateral(
             crl: "root CA CRL",
         });
     }
-    let (pck_revoked, pck_window) =
-        verify_crl(&c.pck_crl, "PCK CRL", ca.subject().as_raw(), &ca_point, at)?;
+    let (pck_revoked, pck_window) = verify_crl(
+        &c.pck_crl,
+        "PCK CRL",
+        ca.subject().as_raw(),
+        &ca_point,
+        at,
+        memo,
+    )?;
 
     let window = tcb_info
         .window
@@ -324,6 +345,9 @@ pub fn verify_quote(
     cache: &VerifiedCache,
 ) -> Result<Verified<TdxClaims>, TdxError> {
     let q = Quote::parse(bytes)?;
+    // Certificates that appear in more than one chain of this quote and its
+    // collateral are verified once (see SigMemo).
+    let memo = SigMemo::default();
     let mut checks = Vec::with_capacity(10);
     checks.push(Check {
         name: "quote_format",
@@ -356,7 +380,7 @@ pub fn verify_quote(
     let pck = match cached {
         Some(p) => p,
         None => {
-            let p = Arc::new(verify_pck(pem, anchors, at)?);
+            let p = Arc::new(verify_pck(pem, anchors, at, &memo)?);
             cache.insert(&cache.pck, pck_key, p.clone());
             p
         }
@@ -455,7 +479,7 @@ pub fn verify_quote(
             let vc = match cached {
                 Some(v) => v,
                 None => {
-                    let v = Arc::new(verify_collateral(c, anchors, at)?);
+                    let v = Arc::new(verify_collateral(c, anchors, at, &memo)?);
                     cache.insert(&cache.collateral, ckey, v.clone());
                     v
                 }

@@ -3,11 +3,11 @@
 //! Specification). The root is pinned by its public key, never its name.
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use cogito_core::crl::Crl;
 use cogito_core::time::Window;
 use cogito_core::{AnchorRole, TrustAnchor, TrustAnchors, VerificationTime};
 use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_SIG_ECDSA_WITH_SHA256};
 use x509_parser::prelude::{FromDer, X509Certificate};
-use cogito_core::crl::Crl;
 
 use crate::error::TdxError;
 
@@ -88,6 +88,47 @@ pub fn verify_p256_fixed(point: &[u8], message: &[u8], sig: &[u8]) -> bool {
         .is_ok()
 }
 
+/// The signatures verified during one verification. Intel's collateral
+/// repeats certificates: the TCB Signing certificate signs both TCB Info and
+/// QE Identity and comes with each, and the PCK CA that issued the quote's
+/// PCK certificate also issues the PCK CRL and comes with it. Each such
+/// signature is verified once per verification; a repeat is recognised by
+/// its exact bytes (key, message and signature), never assumed.
+#[derive(Debug, Default)]
+pub struct SigMemo {
+    verified: std::sync::Mutex<Vec<VerifiedSignature>>,
+}
+
+/// (key, message, signature) of a signature that verified.
+type VerifiedSignature = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+impl SigMemo {
+    fn seen(&self, point: &[u8], message: &[u8], sig: &[u8]) -> bool {
+        self.verified.lock().is_ok_and(|v| {
+            v.iter()
+                .any(|(p, m, s)| s == sig && p == point && m == message)
+        })
+    }
+
+    fn remember(&self, point: &[u8], message: &[u8], sig: &[u8]) {
+        if let Ok(mut v) = self.verified.lock() {
+            v.push((point.to_vec(), message.to_vec(), sig.to_vec()));
+        }
+    }
+
+    /// [`verify_p256_asn1`], once per (key, message, signature).
+    pub fn verify_p256_asn1(&self, point: &[u8], message: &[u8], sig: &[u8]) -> bool {
+        if self.seen(point, message, sig) {
+            return true;
+        }
+        let ok = verify_p256_asn1(point, message, sig);
+        if ok {
+            self.remember(point, message, sig);
+        }
+        ok
+    }
+}
+
 /// Verifies that `issuer` signed `child` (names equal, ecdsa-with-SHA256 in
 /// both AlgorithmIdentifiers, signature valid).
 pub fn verify_issued_by(
@@ -95,6 +136,7 @@ pub fn verify_issued_by(
     child_name: &str,
     issuer: &X509Certificate<'_>,
     issuer_name: &str,
+    memo: &SigMemo,
 ) -> Result<(), TdxError> {
     if child.issuer().as_raw() != issuer.subject().as_raw() {
         return Err(TdxError::CertificateConstraint {
@@ -109,7 +151,7 @@ pub fn verify_issued_by(
         ));
     }
     let point = p256_point(issuer, issuer_name)?;
-    if verify_p256_asn1(
+    if memo.verify_p256_asn1(
         point,
         child.tbs_certificate.as_ref(),
         &child.signature_value.data,
@@ -180,6 +222,7 @@ pub fn verify_chain<'a>(
     names: &[&str],
     anchors: &'a TrustAnchors,
     at: VerificationTime,
+    memo: &SigMemo,
 ) -> Result<(CheckedChain<'a>, &'a TrustAnchor), TdxError> {
     let which = names.first().copied().unwrap_or("chain");
     if ders.len() < 2 || ders.len() > 3 || names.len() != ders.len() {
@@ -199,11 +242,7 @@ pub fn verify_chain<'a>(
     let root_spki = supplied_root.tbs_certificate.subject_pki.raw;
     let anchor = anchors
         .with_role(AnchorRole::IntelSgxRoot)
-        .find(|a| {
-            parse_certificate(&a.der, "anchor")
-                .map(|c| c.tbs_certificate.subject_pki.raw == root_spki)
-                .unwrap_or(false)
-        })
+        .find(|a| a.spki == root_spki)
         .ok_or_else(|| TdxError::UntrustedRoot {
             which: which.to_string(),
             detail: format!(
@@ -228,7 +267,7 @@ pub fn verify_chain<'a>(
         let [child, issuer] = pair else { continue };
         let child_name = names.get(i).copied().unwrap_or("certificate");
         let issuer_name = names.get(i + 1).copied().unwrap_or("issuer");
-        verify_issued_by(child, child_name, issuer, issuer_name)?;
+        verify_issued_by(child, child_name, issuer, issuer_name, memo)?;
         if i + 1 < last {
             check_ca(issuer, issuer_name)?;
         }
