@@ -54,7 +54,9 @@ impl CogitoError for AttestError {
             AttestError::Cca(e) => e.code(),
             AttestError::Collateral(e) => e.code(),
             AttestError::CcaAnchorsMissing => "cca.key.none_configured",
-            AttestError::CollateralForOtherPlatform { .. } => "attest.collateral_for_other_platform",
+            AttestError::CollateralForOtherPlatform { .. } => {
+                "attest.collateral_for_other_platform"
+            }
         }
     }
 

@@ -102,9 +102,7 @@ impl Verifier {
         refuse_foreign_collateral(kind, request.collateral)?;
         let options = request.options;
         let outcome = match evidence {
-            Evidence::SnpReport(report) => {
-                self.verify_snp(report, None, request, source)?
-            }
+            Evidence::SnpReport(report) => self.verify_snp(report, None, request, source)?,
             Evidence::AzureHclSnp { report, hcl } => {
                 let hcl = HclReport::parse(hcl)?;
                 self.verify_snp(report, Some(hcl), request, source)?
@@ -209,12 +207,11 @@ impl Verifier {
                 let log = cogito_tdx::eventlog::parse_event_log(bytes)?;
                 let replayed = log.replay();
                 let quoted = &verified.platform.body.rtmr;
-                let matches_quote = std::array::from_fn(|i| {
-                    match (replayed.get(i), quoted.get(i)) {
+                let matches_quote =
+                    std::array::from_fn(|i| match (replayed.get(i), quoted.get(i)) {
                         (Some(r), Some(q)) => r.as_slice() == q.0.as_slice(),
                         _ => false,
-                    }
-                });
+                    });
                 Some(EventLogReplay {
                     events: log.events.len(),
                     replayed: replayed.iter().map(|r| Hex::from_slice(r)).collect(),
@@ -239,9 +236,15 @@ fn refuse_foreign_collateral(
     let snp = matches!(kind, EvidenceKind::SnpReport | EvidenceKind::AzureHclSnp);
     let tdx = kind == EvidenceKind::TdxQuote;
     let foreign = [
-        (!snp && c.snp_cert_table.is_some(), "an SNP certificate table"),
+        (
+            !snp && c.snp_cert_table.is_some(),
+            "an SNP certificate table",
+        ),
         (!tdx && c.event_log.is_some(), "a TDX CC event log"),
-        (!tdx && c.tdx_pck_chain.is_some(), "a TDX PCK certificate chain"),
+        (
+            !tdx && c.tdx_pck_chain.is_some(),
+            "a TDX PCK certificate chain",
+        ),
     ];
     match foreign.into_iter().find(|(bad, _)| *bad) {
         Some((_, what)) => Err(AttestError::CollateralForOtherPlatform {

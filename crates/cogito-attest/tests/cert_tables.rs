@@ -136,7 +136,8 @@ fn a_pem_entry_must_be_exactly_one_strict_block() {
         ("text before", format!("vcek:\n{one}")),
         (
             "a space inside the base64",
-            one.replacen('\n', "\n ", 2).replacen("\n -----BEGIN", "\n-----BEGIN", 1),
+            one.replacen('\n', "\n ", 2)
+                .replacen("\n -----BEGIN", "\n-----BEGIN", 1),
         ),
     ] {
         let ask = c.chain[0].clone();

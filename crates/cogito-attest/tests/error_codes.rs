@@ -189,7 +189,10 @@ fn every_code_names_one_failure() {
         .filter(|(_, at)| at.len() > 1)
         .map(|(c, at)| format!("{c} (returned {} times: {})", at.len(), at.join(", ")))
         .collect();
-    assert!(shared.is_empty(), "codes shared by several errors: {shared:#?}");
+    assert!(
+        shared.is_empty(),
+        "codes shared by several errors: {shared:#?}"
+    );
     let clash: Vec<&String> = codes
         .cli
         .iter()
@@ -232,5 +235,8 @@ fn flag_hints_name_existing_codes() {
         .iter()
         .filter(|c| !codes.returned.contains_key(*c) && !codes.cli.contains(*c))
         .collect();
-    assert!(unknown.is_empty(), "hints for codes that do not exist: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "hints for codes that do not exist: {unknown:?}"
+    );
 }

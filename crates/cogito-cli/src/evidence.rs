@@ -192,7 +192,11 @@ impl VerifyOpts {
             Decider::Verifier => Options::default(),
             Decider::Policy => Options::for_appraisal(),
         };
-        o.expected_report_data = self.report_data.as_deref().map(parse_report_data).transpose()?;
+        o.expected_report_data = self
+            .report_data
+            .as_deref()
+            .map(parse_report_data)
+            .transpose()?;
         o.snp.product = self.product.as_deref().map(parse_product).transpose()?;
         o.snp.permit_provisional_firmware |= self.permit_provisional_firmware;
         o.tdx.signature_only = self.signature_only;
@@ -255,13 +259,11 @@ impl VerifyOpts {
                     c.tdx_pck_chain = files.pck_cert_chain;
                 }
             }
-            (Some(_), Some(cogito_core::Tee::Cca)) => {
-                return Err(Failure::new(
-                    "usage.certs_for_cca",
-                    ErrorClass::Usage,
-                    "--certs is for SEV-SNP and TDX collateral; a CCA token needs --cca-trust-anchors",
-                ))
-            }
+            (Some(_), Some(cogito_core::Tee::Cca)) => return Err(Failure::new(
+                "usage.certs_for_cca",
+                ErrorClass::Usage,
+                "--certs is for SEV-SNP and TDX collateral; a CCA token needs --cca-trust-anchors",
+            )),
         }
         Ok(c)
     }

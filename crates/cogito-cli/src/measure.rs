@@ -202,7 +202,9 @@ fn measure_err(what: &Path, e: MeasureError) -> Failure {
             message.push_str(&format!(" (--{})", input.replace('_', "-")));
         }
         MeasureError::VcpuSigRequired => {
-            message.push_str(" (--vcpu-type, --vcpu-sig or --vcpu-family/--vcpu-model/--vcpu-stepping)");
+            message.push_str(
+                " (--vcpu-type, --vcpu-sig or --vcpu-family/--vcpu-model/--vcpu-stepping)",
+            );
         }
         _ => {}
     }

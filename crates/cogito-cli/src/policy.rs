@@ -89,7 +89,9 @@ struct InitArgs {
 pub fn run(args: &PolicyArgs) -> i32 {
     match &args.command {
         PolicyCommand::Check(a) => check(a),
-        PolicyCommand::Test(a) => verify::run_with_policy(&a.policy, &a.evidence, &a.opts, a.format),
+        PolicyCommand::Test(a) => {
+            verify::run_with_policy(&a.policy, &a.evidence, &a.opts, a.format)
+        }
         PolicyCommand::Init(a) => init(a),
     }
 }

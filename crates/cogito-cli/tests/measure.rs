@@ -3,6 +3,13 @@
 //! Tests that need Debian's OVMF.fd skip with a notice without it; the
 //! committed sev-snp-measure values for a synthetic image always run, in
 //! cogito-measure's own tests.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};

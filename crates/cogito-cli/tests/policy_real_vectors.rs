@@ -4,6 +4,13 @@
 //! value refuses it, naming exactly that rule.
 //!
 //! Skips with a notice when the vectors are absent, except under CI=true.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

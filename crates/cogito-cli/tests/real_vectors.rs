@@ -3,6 +3,13 @@
 //! claim listed there must appear, with that value, in the JSON output.
 //!
 //! Skips with a notice when the vectors are absent, except under CI=true.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::PathBuf;
 use std::process::Command;

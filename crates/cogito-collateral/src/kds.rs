@@ -163,8 +163,8 @@ impl KdsClient {
     pub fn crl(&self, product: AmdProduct, kind: SigningKey) -> Result<Vec<u8>, CollateralError> {
         let url = self.crl_url(product, kind);
         if let Some(c) = self.cache.get(&url) {
-            let fresh = crate::tdx_bundle::crl_next_update(&c.bytes)
-                .is_some_and(|next| next > now_unix());
+            let fresh =
+                crate::tdx_bundle::crl_next_update(&c.bytes).is_some_and(|next| next > now_unix());
             if fresh || self.config.offline {
                 return Ok(c.bytes);
             }

@@ -1,6 +1,13 @@
 //! The KDS client against a local HTTP server (127.0.0.1 only): retries on
 //! 429/5xx with bounded backoff, caching so each object is fetched once,
 //! clear errors, and an offline mode that never touches the network.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 mod common;
 

@@ -468,7 +468,10 @@ fn a_pccs_behind_a_private_ca_is_refused_by_default_and_trusted_with_its_ca() {
     let e = client(&base, dir.path(), false)
         .tcb_info(&FMSPC)
         .unwrap_err();
-    assert_eq!(cogito_core::CogitoError::code(&e), "collateral.fetch_failed");
+    assert_eq!(
+        cogito_core::CogitoError::code(&e),
+        "collateral.fetch_failed"
+    );
     assert!(
         e.to_string().to_lowercase().contains("certificate")
             || e.to_string().to_lowercase().contains("issuer"),
@@ -493,7 +496,9 @@ fn a_pccs_behind_a_private_ca_is_refused_by_default_and_trusted_with_its_ca() {
     drop(other_tls);
     let (base, _, _) = serve_tls(vec![answer(), answer(), answer()], private_pccs_tls().0);
     let dir = tempfile::tempdir().unwrap();
-    assert!(client_trusting(&base, dir.path(), false, Some(vec![other_ca]))
-        .tcb_info(&FMSPC)
-        .is_err());
+    assert!(
+        client_trusting(&base, dir.path(), false, Some(vec![other_ca]))
+            .tcb_info(&FMSPC)
+            .is_err()
+    );
 }

@@ -48,7 +48,10 @@ impl<'a> Crl<'a> {
         check_signed_envelope(der)?;
         let (rest, crl) = CertificateRevocationList::from_der(der).map_err(|e| e.to_string())?;
         if !rest.is_empty() {
-            return Err(format!("{} bytes of trailing data after the CRL", rest.len()));
+            return Err(format!(
+                "{} bytes of trailing data after the CRL",
+                rest.len()
+            ));
         }
         // The envelope was checked above: SEQUENCE { tbs, alg, sig }.
         let (_, _, content, _) = der_tlv(der).ok_or("not strict DER: outer SEQUENCE")?;

@@ -105,7 +105,8 @@ mod tests {
     #[test]
     fn decodes_one_block_with_whitespace_around_and_crlf_lines() {
         assert_eq!(decode_certificate(&pem("aGVsbG8=")).unwrap(), b"hello");
-        let crlf = b"\r\n  -----BEGIN CERTIFICATE-----\r\naGVs\r\nbG8h\r\n-----END CERTIFICATE-----\r\n\t";
+        let crlf =
+            b"\r\n  -----BEGIN CERTIFICATE-----\r\naGVs\r\nbG8h\r\n-----END CERTIFICATE-----\r\n\t";
         assert_eq!(decode_certificate(crlf).unwrap(), b"hello!");
         assert!(looks_like_pem(crlf));
         assert!(!looks_like_pem(&[0x30, 0x82]));
@@ -116,11 +117,17 @@ mod tests {
         // A second block.
         let mut two = pem("aGVsbG8=");
         two.extend_from_slice(&pem("aGVsbG8="));
-        assert!(matches!(decode_certificate(&two), Err(PemError::TrailingData(_))));
+        assert!(matches!(
+            decode_certificate(&two),
+            Err(PemError::TrailingData(_))
+        ));
         // A trailing NUL, text before, a header line, spaces in a line.
         let mut nul = pem("aGVsbG8=");
         nul.push(0);
-        assert!(matches!(decode_certificate(&nul), Err(PemError::TrailingData(1))));
+        assert!(matches!(
+            decode_certificate(&nul),
+            Err(PemError::TrailingData(1))
+        ));
         assert_eq!(
             decode_certificate(b"x-----BEGIN CERTIFICATE-----"),
             Err(PemError::NoBegin)

@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 
 use cogito_core::TcbStatus;
-use cogito_snp::TcbClaims;
 use cogito_snp::SigningKey;
+use cogito_snp::TcbClaims;
 use cogito_tdx::eventlog::EventLog;
 
 use crate::appraise::Input;

@@ -19,9 +19,9 @@ use cogito_core::{Claims, Signer, TcbStatus, Tee, Verified};
 use cogito_policy::ear::TrustClaim;
 use cogito_policy::{appraise, load, Appraisal, Input, Policy, PolicyError, RuleOutcome};
 use cogito_tdx::claims::{CollateralClaims, QeClaims, TdAttributes};
-use cogito_tdx::{SgxExtensions, SgxType};
 use cogito_tdx::TcbEvaluation;
 use cogito_tdx::{BodyClaims, Td15ExClaims, TdxClaims};
+use cogito_tdx::{SgxExtensions, SgxType};
 
 const INIT_HASH: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
 const CUR_HASH: &str = "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1";

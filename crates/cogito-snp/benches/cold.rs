@@ -47,13 +47,7 @@ struct Case {
     sev_report: AttestationReport,
 }
 
-fn case(
-    name: &'static str,
-    dir: &Path,
-    crl: bool,
-    extra_anchors: &[&Path],
-    at: &str,
-) -> Case {
+fn case(name: &'static str, dir: &Path, crl: bool, extra_anchors: &[&Path], at: &str) -> Case {
     let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     let report = read("report.bin");
     let vcek = read("vcek.der");
@@ -168,10 +162,16 @@ fn main() {
     }
     for c in &cases {
         let mut rows: Vec<(Duration, Duration)> = (0..7)
-            .map(|_| (mean(50, || cogito_cold(c, &cold)), mean(20, || sev_verify(c))))
+            .map(|_| {
+                (
+                    mean(50, || cogito_cold(c, &cold)),
+                    mean(20, || sev_verify(c)),
+                )
+            })
             .collect();
         rows.sort_by(|x, y| {
-            (x.0.as_secs_f64() / x.1.as_secs_f64()).total_cmp(&(y.0.as_secs_f64() / y.1.as_secs_f64()))
+            (x.0.as_secs_f64() / x.1.as_secs_f64())
+                .total_cmp(&(y.0.as_secs_f64() / y.1.as_secs_f64()))
         });
         let (a, b) = rows[rows.len() / 2];
         println!(

@@ -67,11 +67,8 @@ impl P384Key {
         #[cfg(all(feature = "aws-lc", not(feature = "ring")))]
         {
             P384Key {
-                parsed: aws_lc_rs::signature::ParsedPublicKey::new(
-                    &ECDSA_P384_SHA384_FIXED,
-                    point,
-                )
-                .expect("valid point"),
+                parsed: aws_lc_rs::signature::ParsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point)
+                    .expect("valid point"),
             }
         }
         #[cfg(feature = "ring")]

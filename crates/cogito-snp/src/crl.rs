@@ -8,8 +8,8 @@
 //! revokes VCEKs/VLEKs. cogito accepts both and applies each to the right
 //! certificate.
 
-use cogito_core::crl::Crl;
 pub use cogito_core::crl::normalize_serial;
+use cogito_core::crl::Crl;
 use cogito_core::time::Window;
 use cogito_core::VerificationTime;
 use serde::Serialize;
@@ -74,10 +74,12 @@ pub fn verify_crl(
             issuer: issuer_name.to_string(),
         }
     })?;
-    let window = crl.window().ok_or_else(|| SnpError::CertificateConstraint {
-        which: which.clone(),
-        reason: "has no nextUpdate, so its freshness cannot be judged".into(),
-    })?;
+    let window = crl
+        .window()
+        .ok_or_else(|| SnpError::CertificateConstraint {
+            which: which.clone(),
+            reason: "has no nextUpdate, so its freshness cannot be judged".into(),
+        })?;
     check_window(&window, &which, at)?;
     Ok(CheckedCrl {
         issuer: issuer.subject().to_string(),

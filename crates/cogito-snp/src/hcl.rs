@@ -86,7 +86,13 @@ impl<'a> HclReport<'a> {
             return Err(hcl("does not start with HCLA".into()));
         }
         let version = r.u32_le("HCL version").map_err(read)?;
-        expect("HCL version", 0x4, version, matches!(version, 1 | 2), "1 or 2")?;
+        expect(
+            "HCL version",
+            0x4,
+            version,
+            matches!(version, 1 | 2),
+            "1 or 2",
+        )?;
         let report_size = r.u32_le("HCL report size").map_err(read)?;
         let request_type = r.u32_le("HCL request type").map_err(read)?;
         expect(
@@ -103,7 +109,13 @@ impl<'a> HclReport<'a> {
         debug_assert_eq!(r.offset(), RUNTIME_DATA_OFFSET);
         let data_size = r.u32_le("runtime data size").map_err(read)?;
         let data_version = r.u32_le("runtime data version").map_err(read)?;
-        expect("runtime data version", 0x4C4, data_version, data_version == 1, "1")?;
+        expect(
+            "runtime data version",
+            0x4C4,
+            data_version,
+            data_version == 1,
+            "1",
+        )?;
         let report_type = r.u32_le("report type").map_err(read)?;
         expect(
             "report type",
@@ -129,7 +141,10 @@ impl<'a> HclReport<'a> {
             "20 + the variable data size",
         )?;
         let var_data = r
-            .bytes("variable data", usize::try_from(var_len).unwrap_or(usize::MAX))
+            .bytes(
+                "variable data",
+                usize::try_from(var_len).unwrap_or(usize::MAX),
+            )
             .map_err(read)?;
         let end = r.offset();
         expect(
@@ -248,7 +263,10 @@ mod tests {
         let mut b = hcl_report(b"{}", 2600);
         b[2599] = 1;
         let r = reason(&b);
-        assert!(r.contains("padding after the HCL report") && r.contains("0xa27"), "{r}");
+        assert!(
+            r.contains("padding after the HCL report") && r.contains("0xa27"),
+            "{r}"
+        );
     }
 
     #[test]

@@ -1004,7 +1004,7 @@ fn decode_text(data: &[u8]) -> Option<DecodedText> {
             });
         }
     }
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return None;
     }
     let mut units = utf16_units(data);

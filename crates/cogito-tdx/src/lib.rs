@@ -34,9 +34,7 @@ mod verify;
 mod x509;
 
 pub use builtin::builtin_anchors;
-pub use claims::{
-    BodyClaims, CollateralClaims, QeClaims, TdAttributes, Td15ExClaims, TdxClaims,
-};
+pub use claims::{BodyClaims, CollateralClaims, QeClaims, Td15ExClaims, TdAttributes, TdxClaims};
 pub use collateral::Collateral;
 pub use error::{MissingCollateral, TdxError};
 pub use pck::{PlatformConfiguration, SgxExtensions, SgxType};

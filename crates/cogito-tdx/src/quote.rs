@@ -407,7 +407,10 @@ impl<'a> Quote<'a> {
         let inner = c.bytes("QE_CERTIFICATION_DATA", inner_size)?;
         c.finish()?;
         // The chain may be NUL-padded; keep what precedes the padding.
-        let kept = inner.iter().rposition(|b| *b != 0).map_or(0, |last| last + 1);
+        let kept = inner
+            .iter()
+            .rposition(|b| *b != 0)
+            .map_or(0, |last| last + 1);
         let cert_data = inner.get(..kept).unwrap_or_default();
 
         let rest_at = r.offset();
@@ -565,7 +568,11 @@ mod tests {
         let e = Quote::parse(&q[..qe_report_at + 10]).unwrap_err();
         match e {
             TdxError::Malformed(ReaderError::Truncated { offset, .. }) => {
-                assert_eq!(offset, 48 + 584 + 4, "the signature data length is read first")
+                assert_eq!(
+                    offset,
+                    48 + 584 + 4,
+                    "the signature data length is read first"
+                )
             }
             other => panic!("{other:?}"),
         }

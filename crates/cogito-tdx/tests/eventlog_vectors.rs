@@ -2,6 +2,13 @@
 //! `shared/vectors` (MANIFEST.toml): every `tdx-eventlog-*` vector and the
 //! `tdx-v4-cos113-ccel-go-tdx-guest` quote's RTMRs; plus truncations and
 //! deterministic random mutations of a real log, which must never panic.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -22,6 +22,13 @@
 //! The PRNG is the testkit's xorshift64* seeded per case, so every run feeds the
 //! same inputs; a failure prints the case, the mutation and the input in hex.
 //! `COGITO_ROBUSTNESS_MUTATIONS` overrides the per-case mutation counts.
+// Test code: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -249,7 +249,7 @@ fn firmware_pages(ld: &mut LaunchDigest, ovmf: &[u8]) -> Result<(), MeasureError
     const FOUR_GIB: u64 = 1 << 32;
     // Saturates on a (hypothetical) length beyond u64, refused as > 4 GiB.
     let len = u64::try_from(ovmf.len()).unwrap_or(u64::MAX);
-    if ovmf.is_empty() || ovmf.len() % PAGE != 0 || len > FOUR_GIB {
+    if ovmf.is_empty() || !ovmf.len().is_multiple_of(PAGE) || len > FOUR_GIB {
         return Err(MeasureError::FirmwareSize { len: ovmf.len() });
     }
     ld.normal_pages(FOUR_GIB - len, ovmf);
