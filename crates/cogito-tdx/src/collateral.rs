@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::TdxError;
-use crate::x509::{self, pem_chain, SigMemo};
+use crate::x509::{self, pem_chain, SigMemo, VerifiedSigner};
 
 /// The collateral of one quote, as the files/PCS answers hold it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,6 +106,32 @@ fn verify_signed_json<'a>(
         .and_then(|v| serde_json::from_str(v.get()).map_err(|e| malformed(which, e.to_string())))?;
     let sig: [u8; 64] = hex_array(which, "signature", &sig_hex)?;
 
+    let signer = match memo.signer(issuer_chain) {
+        Some(s) => s,
+        None => {
+            let s = verify_tcb_signer(issuer_chain, which, anchors, at, memo)?;
+            memo.remember_signer(issuer_chain, s.clone());
+            s
+        }
+    };
+    if !x509::verify_p256_fixed(&signer.point, inner.as_bytes(), &sig) {
+        return Err(TdxError::BadCertificateSignature {
+            which: which.to_string(),
+            issuer: "the TCB Signing certificate".into(),
+        });
+    }
+    Ok((inner, signer.window, signer.serial, signer.anchor_der))
+}
+
+/// Verifies the issuer chain of TCB Info or QE Identity: the TCB Signing
+/// certificate, issued by a pinned Intel SGX Root CA key and valid at `at`.
+fn verify_tcb_signer(
+    issuer_chain: &[u8],
+    which: &str,
+    anchors: &TrustAnchors,
+    at: VerificationTime,
+    memo: &SigMemo,
+) -> Result<VerifiedSigner, TdxError> {
     let chain = pem_chain(issuer_chain, &format!("{which} issuer chain"))?;
     let (checked, anchor) = x509::verify_chain(
         &chain,
@@ -130,15 +156,12 @@ fn verify_signed_json<'a>(
             reason: format!("is {cn:?}, not the Intel SGX TCB Signing certificate"),
         });
     }
-    let point = x509::p256_point(signer, "TCB Signing certificate")?;
-    if !x509::verify_p256_fixed(point, inner.as_bytes(), &sig) {
-        return Err(TdxError::BadCertificateSignature {
-            which: which.to_string(),
-            issuer: "the TCB Signing certificate".into(),
-        });
-    }
-    let serial = signer.raw_serial().to_vec();
-    Ok((inner, checked.window, serial, anchor.der.clone()))
+    Ok(VerifiedSigner {
+        point: x509::p256_point(signer, "TCB Signing certificate")?.to_vec(),
+        serial: signer.raw_serial().to_vec(),
+        window: checked.window,
+        anchor_der: anchor.der.clone(),
+    })
 }
 
 // ---- TCB Info -------------------------------------------------------------

@@ -97,6 +97,23 @@ pub fn verify_p256_fixed(point: &[u8], message: &[u8], sig: &[u8]) -> bool {
 #[derive(Debug, Default)]
 pub struct SigMemo {
     verified: std::sync::Mutex<Vec<VerifiedSignature>>,
+    /// TCB Signing chains verified, by their exact PEM bytes (TCB Info and
+    /// QE Identity usually come with the same one).
+    signers: std::sync::Mutex<Vec<(Vec<u8>, VerifiedSigner)>>,
+}
+
+/// A verified TCB Signing certificate: its key, serial (for the root CA
+/// CRL), the window of its chain and the anchor it ended in.
+#[derive(Debug, Clone)]
+pub struct VerifiedSigner {
+    /// Uncompressed P-256 point.
+    pub point: Vec<u8>,
+    /// Raw serial number.
+    pub serial: Vec<u8>,
+    /// The chain's validity window.
+    pub window: Window,
+    /// The pinned anchor, DER.
+    pub anchor_der: Vec<u8>,
 }
 
 /// (key, message, signature) of a signature that verified.
@@ -113,6 +130,22 @@ impl SigMemo {
     fn remember(&self, point: &[u8], message: &[u8], sig: &[u8]) {
         if let Ok(mut v) = self.verified.lock() {
             v.push((point.to_vec(), message.to_vec(), sig.to_vec()));
+        }
+    }
+
+    /// The signer verified for this exact issuer chain, if any.
+    pub fn signer(&self, chain_pem: &[u8]) -> Option<VerifiedSigner> {
+        self.signers.lock().ok().and_then(|v| {
+            v.iter()
+                .find(|(pem, _)| pem == chain_pem)
+                .map(|(_, s)| s.clone())
+        })
+    }
+
+    /// Remembers a verified signer chain.
+    pub fn remember_signer(&self, chain_pem: &[u8], signer: VerifiedSigner) {
+        if let Ok(mut v) = self.signers.lock() {
+            v.push((chain_pem.to_vec(), signer));
         }
     }
 
