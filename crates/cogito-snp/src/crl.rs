@@ -102,13 +102,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serials_compare_by_value() {
-        assert_eq!(normalize_serial(&[0, 0, 1, 2]), &[1, 2]);
-        assert_eq!(normalize_serial(&[0]), &[] as &[u8]);
-        assert_eq!(normalize_serial(&[]), &[] as &[u8]);
-    }
-
-    #[test]
     fn garbage_crl_is_malformed() {
         assert!(matches!(
             parse_crl(&[0x30, 0x00]),
