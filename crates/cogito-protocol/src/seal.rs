@@ -1,0 +1,279 @@
+//! Secrets sealed to the guest's ephemeral key: HPKE (RFC 9180) in base
+//! mode, with
+//!
+//! - KEM: DHKEM(X25519, HKDF-SHA256) (0x0020) or DHKEM(P-256, HKDF-SHA256)
+//!   (0x0010), the guest's choice;
+//! - KDF: HKDF-SHA256 (0x0001);
+//! - AEAD: AES-256-GCM (0x0002);
+//! - `info`: [`HPKE_INFO`], `"cogito/v1 secret"`;
+//! - `aad`: the secret's name, UTF-8, so that a ciphertext of one secret
+//!   cannot be passed off as another.
+//!
+//! The guest makes a key pair for one attestation and throws it away after;
+//! the private key never leaves it.
+
+use hpke::aead::AesGcm256;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::{DhP256HkdfSha256, X25519HkdfSha256};
+use hpke::{Deserializable, Kem as HpkeKem, OpModeR, OpModeS, Serializable};
+
+/// The `info` of every seal: binds the context to this protocol.
+pub const HPKE_INFO: &[u8] = b"cogito/v1 secret";
+
+/// The guest's KEM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Kem {
+    /// DHKEM(X25519, HKDF-SHA256); 32-byte keys.
+    X25519,
+    /// DHKEM(P-256, HKDF-SHA256); 65-byte uncompressed points.
+    P256,
+}
+
+impl Kem {
+    /// The RFC 9180 KEM identifier.
+    pub fn id(self) -> u16 {
+        match self {
+            Kem::X25519 => 0x0020,
+            Kem::P256 => 0x0010,
+        }
+    }
+
+    /// From an RFC 9180 KEM identifier.
+    pub fn from_id(id: u16) -> Option<Kem> {
+        match id {
+            0x0020 => Some(Kem::X25519),
+            0x0010 => Some(Kem::P256),
+            _ => None,
+        }
+    }
+
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kem::X25519 => "x25519",
+            Kem::P256 => "p256",
+        }
+    }
+}
+
+/// Why sealing or opening failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// The public or private key is not a valid key of its KEM.
+    #[error("the {kem} key is not a valid {kem} key")]
+    BadKey {
+        /// The KEM.
+        kem: &'static str,
+    },
+    /// The encapsulated key or the ciphertext is malformed, or does not
+    /// open with this key, info and name.
+    #[error("the sealed secret does not open with this key and name")]
+    Open,
+    /// HPKE refused to seal (an all-zero shared secret).
+    #[error("HPKE sealing failed")]
+    Seal,
+}
+
+/// A secret sealed to a guest key: the encapsulated key and the
+/// ciphertext (with its 16-byte tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// The KEM's encapsulated key (`enc`).
+    pub enc: Vec<u8>,
+    /// AES-256-GCM ciphertext ‖ tag.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Seals `plaintext` to `public_key` (serialized as HPKE serializes it).
+pub fn seal(
+    kem: Kem,
+    public_key: &[u8],
+    name: &str,
+    plaintext: &[u8],
+) -> Result<Sealed, SealError> {
+    fn go<K: HpkeKem>(
+        kem: Kem,
+        public_key: &[u8],
+        name: &str,
+        plaintext: &[u8],
+    ) -> Result<Sealed, SealError> {
+        let pk = K::PublicKey::from_bytes(public_key)
+            .map_err(|_| SealError::BadKey { kem: kem.as_str() })?;
+        let (enc, ciphertext) = hpke::single_shot_seal::<AesGcm256, HkdfSha256, K>(
+            &OpModeS::Base,
+            &pk,
+            HPKE_INFO,
+            plaintext,
+            name.as_bytes(),
+        )
+        .map_err(|_| SealError::Seal)?;
+        Ok(Sealed {
+            enc: enc.to_bytes().to_vec(),
+            ciphertext,
+        })
+    }
+    match kem {
+        Kem::X25519 => go::<X25519HkdfSha256>(kem, public_key, name, plaintext),
+        Kem::P256 => go::<DhP256HkdfSha256>(kem, public_key, name, plaintext),
+    }
+}
+
+/// Opens a secret sealed to this guest key.
+pub fn open(
+    kem: Kem,
+    private_key: &[u8],
+    name: &str,
+    enc: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    fn go<K: HpkeKem>(
+        kem: Kem,
+        private_key: &[u8],
+        name: &str,
+        enc: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
+        let sk = K::PrivateKey::from_bytes(private_key)
+            .map_err(|_| SealError::BadKey { kem: kem.as_str() })?;
+        let enc = K::EncappedKey::from_bytes(enc).map_err(|_| SealError::Open)?;
+        hpke::single_shot_open::<AesGcm256, HkdfSha256, K>(
+            &OpModeR::Base,
+            &sk,
+            &enc,
+            HPKE_INFO,
+            ciphertext,
+            name.as_bytes(),
+        )
+        .map_err(|_| SealError::Open)
+    }
+    match kem {
+        Kem::X25519 => go::<X25519HkdfSha256>(kem, private_key, name, enc, ciphertext),
+        Kem::P256 => go::<DhP256HkdfSha256>(kem, private_key, name, enc, ciphertext),
+    }
+}
+
+/// An ephemeral guest key pair (for the guest client and tests).
+pub struct GuestKey {
+    /// The KEM.
+    pub kem: Kem,
+    private: Vec<u8>,
+    /// The public key, serialized as HPKE does.
+    pub public: Vec<u8>,
+}
+
+impl std::fmt::Debug for GuestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestKey")
+            .field("kem", &self.kem)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuestKey {
+    /// A fresh key pair from the system's random source.
+    pub fn generate(kem: Kem) -> GuestKey {
+        fn go<K: HpkeKem>(kem: Kem) -> GuestKey {
+            let (sk, pk) = K::gen_keypair();
+            GuestKey {
+                kem,
+                private: sk.to_bytes().to_vec(),
+                public: pk.to_bytes().to_vec(),
+            }
+        }
+        match kem {
+            Kem::X25519 => go::<X25519HkdfSha256>(kem),
+            Kem::P256 => go::<DhP256HkdfSha256>(kem),
+        }
+    }
+
+    /// Opens a secret sealed to this key.
+    pub fn open(&self, name: &str, enc: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, SealError> {
+        open(self.kem, &self.private, name, enc, ciphertext)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hpke_rs::prelude::*;
+    use hpke_rs_crypto::types::{AeadAlgorithm, KdfAlgorithm, KemAlgorithm};
+
+    fn independent(kem: KemAlgorithm) -> Hpke<hpke_rs_rust_crypto::HpkeRustCrypto> {
+        Hpke::new(
+            HpkeMode::Base,
+            kem,
+            KdfAlgorithm::HkdfSha256,
+            AeadAlgorithm::Aes256Gcm,
+        )
+    }
+
+    #[test]
+    fn seal_then_open_with_both_kems() {
+        for kem in [Kem::X25519, Kem::P256] {
+            let g = GuestKey::generate(kem);
+            let s = seal(kem, &g.public, "disk-key", b"s3cret").unwrap();
+            assert_eq!(
+                g.open("disk-key", &s.enc, &s.ciphertext).unwrap(),
+                b"s3cret"
+            );
+            // The name is bound: another name does not open it.
+            assert_eq!(g.open("other", &s.enc, &s.ciphertext), Err(SealError::Open));
+            // Nor does another key.
+            let h = GuestKey::generate(kem);
+            assert!(h.open("disk-key", &s.enc, &s.ciphertext).is_err());
+        }
+    }
+
+    /// Our seal opens with Cryspen's hpke-rs, and theirs with our open: the
+    /// suite, info and aad are RFC 9180's, not an agreement of one library
+    /// with itself.
+    #[test]
+    fn interoperates_with_an_independent_implementation() {
+        for (kem, alg) in [
+            (Kem::X25519, KemAlgorithm::DhKem25519),
+            (Kem::P256, KemAlgorithm::DhKemP256),
+        ] {
+            let mut theirs = independent(alg);
+            let kp = theirs.generate_key_pair().unwrap();
+            let (sk, pk) = kp.into_keys();
+            let s = seal(kem, pk.as_slice(), "name", b"payload").unwrap();
+            let opened = theirs
+                .open(
+                    &s.enc,
+                    &sk,
+                    HPKE_INFO,
+                    b"name",
+                    &s.ciphertext,
+                    None,
+                    None,
+                    None,
+                )
+                .unwrap();
+            assert_eq!(opened, b"payload");
+
+            let g = GuestKey::generate(kem);
+            let their_pk = HpkePublicKey::new(g.public.clone());
+            let (enc, ct) = theirs
+                .seal(&their_pk, HPKE_INFO, b"name", b"back", None, None, None)
+                .unwrap();
+            assert_eq!(g.open("name", &enc, &ct).unwrap(), b"back");
+        }
+    }
+
+    #[test]
+    fn malformed_keys_and_ciphertexts_are_errors_not_panics() {
+        assert!(matches!(
+            seal(Kem::P256, &[4; 10], "n", b"x"),
+            Err(SealError::BadKey { .. })
+        ));
+        assert!(seal(Kem::X25519, &[1; 31], "n", b"x").is_err());
+        let g = GuestKey::generate(Kem::X25519);
+        assert!(g.open("n", &[], &[]).is_err());
+        assert!(g.open("n", &[0; 32], &[0; 15]).is_err());
+        assert!(Kem::from_id(0x0011).is_none());
+        assert_eq!(Kem::from_id(Kem::P256.id()), Some(Kem::P256));
+    }
+}
