@@ -1,16 +1,20 @@
 //! The attestation-result token: an EAR (draft-ietf-rats-ear) claims set
 //! in a JWT signed with ES256 by one of the keys at `/v1/keys`.
 //!
+//! JSON member names as draft-ietf-rats-ear-04 and Veraison's `ear` crate
+//! write them:
+//!
 //! - `eat_profile`: [`EAR_PROFILE`];
 //! - `iat`, `exp`: issue and expiry (seconds since the epoch);
-//! - `ear.verifier-id`: `{ "build": "cogito <version>", "developer": … }`;
+//! - `ear_verifier_id`: `{ "build": "cogito <version>", "developer": "cogito" }`;
 //! - `submods`: one appraisal per policy that accepted the evidence, named
-//!   [`submod_name`]`(policy)`, each with `ear.status`,
-//!   `ear.trustworthiness-vector`, `ear.appraisal-policy-id`
-//!   (`policy:<name>#sha256:<digest>`), the normalized claims as
-//!   `ear.veraison.annotated-evidence`, and the guest's public key as
-//!   `ear.veraison.key-attestation` ([`key_attestation_bytes`]);
-//! - `ear.status`: the worst of the submods' statuses.
+//!   [`submod_name`]`(policy)`, each with `ear_status`,
+//!   `ear_trustworthiness_vector`, `ear_appraisal_policy_ids`
+//!   (`["policy:<name>#sha256:<digest>"]`), the normalized claims under
+//!   `ear_attester_claims."cogito.claims"`, and the guest's public key as
+//!   `ear_veraison_key_attestation.akpub` (base64url of
+//!   [`key_attestation_bytes`]);
+//! - `ear_status`: the worst of the submods' statuses.
 //!
 //! The token authorizes `GET /v1/secrets/{name}` for a secret whose
 //! current policy is one of its submods with an affirming or warning

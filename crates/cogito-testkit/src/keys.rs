@@ -173,6 +173,12 @@ impl EcKey {
         ])
     }
 
+    /// The private scalar, big-endian: for handing the key to another ECDSA
+    /// implementation (see [`crate::live`]).
+    pub fn private_scalar(&self) -> [u8; 48] {
+        self.signing.to_bytes().into()
+    }
+
     /// ECDSA P-384 over SHA-384(`message`), RFC 6979; `r ‖ s`, each 48
     /// bytes big-endian.
     pub fn sign(&self, message: &[u8]) -> [u8; 96] {

@@ -18,6 +18,9 @@
 //!   CRLs, quotes v4/v5) and the cases of `test-vectors/tdx`.
 //! - [`cca`]: FAKE Arm CCA tokens (CBOR, COSE_Sign1, CPAK/RAK keys, tag 399
 //!   and tag 907 envelopes) and the cases of `test-vectors/cca`.
+//! - [`live`]: FAKE SNP, TDX and CCA platforms that make evidence on the
+//!   fly, with certificates and collateral valid around a given `now`
+//!   (end-to-end tests, load generation, demos).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Test tooling over fixtures it builds itself: it signs FAKE evidence for
@@ -34,6 +37,7 @@ pub mod cca;
 pub mod der;
 pub mod hierarchy;
 pub mod keys;
+pub mod live;
 pub mod mutate;
 pub mod pem;
 pub mod real_vectors;
@@ -45,5 +49,6 @@ pub mod x509;
 
 pub use hierarchy::{LeafKind, LeafSpec, ProductCa};
 pub use keys::{EcKey, RsaKey};
+pub use live::{LiveCca, LiveSnp, LiveTdx};
 pub use report::{ReportFields, Tcb};
 pub use vectors::{generate, Case, Expected, VectorSet, World};

@@ -342,6 +342,13 @@ impl ReportFields {
 pub fn sign_in_place(report: &mut [u8], key: &EcKey) {
     assert!(report.len() >= SIG_S + 72, "report too short to sign");
     let sig = key.sign(&report[..SIGNED_LEN]);
+    put_signature(report, &sig);
+}
+
+/// Writes a P-384 signature `r ‖ s` (each 48 bytes big-endian) into
+/// SIGNATURE.R and SIGNATURE.S of `report` as the firmware lays them out:
+/// 72 bytes each, little-endian, zero-padded.
+pub fn put_signature(report: &mut [u8], sig: &[u8; 96]) {
     let (r, s) = sig.split_at(48);
     for (component, at) in [(r, SIG_R), (s, SIG_S)] {
         let field = &mut report[at..at + 72];

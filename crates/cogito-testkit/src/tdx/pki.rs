@@ -131,6 +131,12 @@ impl P256Key {
         ])
     }
 
+    /// The private scalar, big-endian: for handing the key to another ECDSA
+    /// implementation (see [`crate::live`]).
+    pub fn private_scalar(&self) -> [u8; 32] {
+        self.signing.to_bytes().into()
+    }
+
     /// ECDSA P-256 over SHA-256(`message`), RFC 6979: `r ‖ s`, each 32
     /// bytes big-endian (quotes, QE reports, TCB Info, QE Identity).
     pub fn sign_raw(&self, message: &[u8]) -> [u8; 64] {

@@ -813,6 +813,66 @@ pub fn standard_qe_identity() -> QeIdentity {
     }
 }
 
+/// The quote of the FAKE platform's standard TD, before signing: quote
+/// `version` (4 or 5) with a TD 1.0 body, or TD 1.5 when `td15` (TEE_TCB_SVN2
+/// = TEE_TCB_SVN, MRSERVICETD zero); the FAKE platform's TEE_TCB_SVN and QE
+/// (CPUSVN, ISVSVN, MRSIGNER, attributes as the standard QE Identity
+/// expects); MRTD, RTMR0-2 and REPORTDATA derived from `dir`; no PCK chain
+/// yet ([`QuoteSpec::pck_chain`] is empty).
+pub fn standard_quote_spec(dir: &str, version: u16, td15: bool) -> QuoteSpec {
+    let mut rtmr = [[0u8; 48]; 4];
+    for (i, r) in rtmr.iter_mut().enumerate().take(3) {
+        *r = fill(&format!("rtmr{i}/{dir}"));
+    }
+    let td = TdReport {
+        tee_tcb_svn: TEE_TCB_SVN,
+        mrseam: fill("mrseam"),
+        mrsignerseam: ZERO48,
+        seam_attributes: [0; 8],
+        td_attributes: [0, 0, 0, 0x10, 0, 0, 0, 0], // SEPT_VE_DISABLE
+        xfam: [0xe7, 0x02, 0x06, 0, 0, 0, 0, 0],
+        mrtd: fill(&format!("mrtd/{dir}")),
+        mrconfigid: [0; 48],
+        mrowner: [0; 48],
+        mrownerconfig: [0; 48],
+        rtmr,
+        report_data: fill(&format!("report data/{dir}")),
+        td15: td15.then_some((TEE_TCB_SVN, [0u8; 48])),
+        td15ex: None,
+    };
+    let mut qe_attributes = [0u8; 16];
+    qe_attributes[0] = 0x15;
+    qe_attributes[8] = 0xe7;
+    let qe = QeReport {
+        cpusvn: PLATFORM_SGX,
+        miscselect: 0,
+        attributes: qe_attributes,
+        mrenclave: fill("qe mrenclave"),
+        mrsigner: qe_mrsigner(),
+        isvprodid: QE_ISVPRODID,
+        isvsvn: QE_ISVSVN,
+    };
+    let mut user_data = [0u8; 20];
+    user_data[..16].copy_from_slice(&fill::<16>("qe user data"));
+    QuoteSpec {
+        version,
+        att_key_type: ATT_KEY_ECDSA_P256,
+        tee_type: TEE_TYPE_TDX,
+        qe_svn: 0,
+        pce_svn: 0,
+        qe_vendor_id: INTEL_QE_VENDOR_ID,
+        user_data,
+        body_type: None,
+        body_size: None,
+        td,
+        qe,
+        qe_auth_data: (0u8..32).collect(),
+        qe_bound_key: None,
+        pck_chain: Vec::new(),
+        padding: 0,
+    }
+}
+
 type Edit = Box<dyn Fn(&mut Vec<u8>, &QuoteLayout)>;
 
 /// One case folder before it is written.
@@ -871,59 +931,9 @@ impl Gen {
     /// the FAKE platform's TCB, standard collateral.
     fn folder(&self, dir: &str, version: u16, td15: bool) -> Folder {
         let w = &self.world;
-        let mut rtmr = [[0u8; 48]; 4];
-        for (i, r) in rtmr.iter_mut().enumerate().take(3) {
-            *r = fill(&format!("rtmr{i}/{dir}"));
-        }
-        let td = TdReport {
-            tee_tcb_svn: TEE_TCB_SVN,
-            mrseam: fill("mrseam"),
-            mrsignerseam: ZERO48,
-            seam_attributes: [0; 8],
-            td_attributes: [0, 0, 0, 0x10, 0, 0, 0, 0], // SEPT_VE_DISABLE
-            xfam: [0xe7, 0x02, 0x06, 0, 0, 0, 0, 0],
-            mrtd: fill(&format!("mrtd/{dir}")),
-            mrconfigid: [0; 48],
-            mrowner: [0; 48],
-            mrownerconfig: [0; 48],
-            rtmr,
-            report_data: fill(&format!("report data/{dir}")),
-            td15: td15.then_some((TEE_TCB_SVN, [0u8; 48])),
-            td15ex: None,
-        };
-        let mut qe_attributes = [0u8; 16];
-        qe_attributes[0] = 0x15;
-        qe_attributes[8] = 0xe7;
-        let qe = QeReport {
-            cpusvn: PLATFORM_SGX,
-            miscselect: 0,
-            attributes: qe_attributes,
-            mrenclave: fill("qe mrenclave"),
-            mrsigner: qe_mrsigner(),
-            isvprodid: QE_ISVPRODID,
-            isvsvn: QE_ISVSVN,
-        };
-        let mut user_data = [0u8; 20];
-        user_data[..16].copy_from_slice(&fill::<16>("qe user data"));
         Folder {
             dir: dir.to_string(),
-            quote: QuoteSpec {
-                version,
-                att_key_type: ATT_KEY_ECDSA_P256,
-                tee_type: TEE_TYPE_TDX,
-                qe_svn: 0,
-                pce_svn: 0,
-                qe_vendor_id: INTEL_QE_VENDOR_ID,
-                user_data,
-                body_type: None,
-                body_size: None,
-                td,
-                qe,
-                qe_auth_data: (0u8..32).collect(),
-                qe_bound_key: None,
-                pck_chain: Vec::new(),
-                padding: 0,
-            },
+            quote: standard_quote_spec(dir, version, td15),
             att_key: w.att_key.clone(),
             pck: w.pck_spec(),
             pck_key: w.pck_key.clone(),
