@@ -1,0 +1,274 @@
+//! The attest flow, one code path for every protocol that reaches it:
+//! nonce → secrets and their policies → verification (on the pool, through
+//! the pipeline library, as `cogito verify` does it) → binding → each
+//! secret's policy → nonce consumed → token signed → secrets sealed.
+
+use std::sync::Arc;
+
+use cogito_attest::{Options, Request, SuppliedCollateral, Verification};
+use cogito_policy::Appraisal;
+use cogito_protocol::{
+    decode_b64, encode_b64, AttestRequest, AttestResponse, FailedRule, Kem, SealedSecret, TeeName,
+};
+
+use crate::config::Explain;
+use crate::error::ApiError;
+use crate::policies::LoadedPolicy;
+use crate::state::AppState;
+use crate::store::SecretRow;
+use crate::token::Accepted;
+
+fn b64(field: &'static str, v: &str) -> Result<Vec<u8>, ApiError> {
+    decode_b64(v).ok_or(ApiError::BadBase64(field))
+}
+
+/// A public key of the right size for its KEM.
+pub fn check_key(kem: Kem, key: &[u8]) -> Result<(), ApiError> {
+    let ok = match kem {
+        Kem::X25519 => key.len() == 32,
+        Kem::P256 => key.len() == 65 && key.first() == Some(&4),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Malformed(format!(
+            "public_key.key is not a serialized {} public key",
+            kem.as_str()
+        )))
+    }
+}
+
+/// The platform name of a verification.
+pub fn tee_name(v: &Verification) -> TeeName {
+    match v.tee() {
+        cogito_core::Tee::Snp => TeeName::Snp,
+        cogito_core::Tee::Tdx => TeeName::Tdx,
+        cogito_core::Tee::Cca => TeeName::Cca,
+    }
+}
+
+/// A secret with the policy that guards it.
+pub struct Guarded {
+    /// The secret's latest version.
+    pub secret: SecretRow,
+    /// Its policy.
+    pub policy: Arc<LoadedPolicy>,
+}
+
+/// Looks up the secrets and their policies (before any verification, so
+/// that a request for an unknown secret costs nothing).
+pub async fn guarded(
+    state: &AppState,
+    names: &[String],
+    now: i64,
+) -> Result<Vec<Guarded>, ApiError> {
+    let mut out: Vec<Guarded> = Vec::with_capacity(names.len());
+    for name in names {
+        if out.iter().any(|g| &g.secret.name == name) {
+            continue;
+        }
+        let secret = state
+            .store
+            .secret(name)
+            .await?
+            .ok_or_else(|| ApiError::UnknownSecret(name.clone()))?;
+        let policy = state
+            .policies
+            .get(&*state.store, &secret.policy, secret.policy_version, now)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, secret = %name, "policy does not load");
+                ApiError::Internal
+            })?
+            .ok_or_else(|| ApiError::PolicyMissing {
+                secret: name.clone(),
+                policy: secret.policy.clone(),
+            })?;
+        out.push(Guarded { secret, policy });
+    }
+    Ok(out)
+}
+
+/// The failed rules as much as `explain` allows.
+pub fn explained(a: &Appraisal, explain: Explain) -> Vec<FailedRule> {
+    match explain {
+        Explain::None => Vec::new(),
+        Explain::Rules | Explain::Full => a
+            .failures()
+            .map(|r| FailedRule {
+                rule: r.rule.clone(),
+                actual: r.actual.clone(),
+                expected: (explain == Explain::Full).then(|| r.expected.clone()),
+            })
+            .collect(),
+    }
+}
+
+/// Verifies evidence on the pool, with the options every service
+/// verification uses (the policies decide).
+pub async fn verify(
+    state: &Arc<AppState>,
+    evidence: Vec<u8>,
+    collateral: SuppliedCollateral,
+    at: i64,
+) -> Result<Verification, ApiError> {
+    let st = state.clone();
+    let started = std::time::Instant::now();
+    let result = state
+        .pool
+        .run(move || {
+            let request = Request {
+                evidence: &evidence,
+                collateral: &collateral,
+                at: cogito_core::VerificationTime::from_unix(at),
+                options: &st.options,
+            };
+            st.verifier.verify(&request, &st.source)
+        })
+        .await?;
+    metrics::histogram!("cogito_verify_seconds").record(started.elapsed().as_secs_f64());
+    result.map_err(|e| {
+        metrics::counter!("cogito_verdicts_total", "tee" => "unknown", "result" => "refused", "code" => e_code(&e))
+            .increment(1);
+        ApiError::evidence(&e)
+    })
+}
+
+fn e_code(e: &cogito_attest::AttestError) -> &'static str {
+    use cogito_core::CogitoError as _;
+    e.code()
+}
+
+/// Options for every service verification: policies decide TCB statuses,
+/// provisional firmware and lifecycles; the operator decides test keys.
+pub fn service_options(allow_test_keys: bool) -> Options {
+    let mut o = Options::for_appraisal();
+    o.cca.allow_test_keys = allow_test_keys;
+    o
+}
+
+/// `POST /v1/attest`.
+pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestResponse, ApiError> {
+    let now = crate::state::now();
+    let nonce = b64("nonce", &req.nonce)?;
+    let checked = crate::nonce::check(&state.keys, &nonce, now)?;
+    let evidence = b64("evidence", &req.evidence)?;
+    let limit = state.config.limits.max_evidence_bytes;
+    if evidence.len() > limit {
+        return Err(ApiError::EvidenceTooLarge {
+            size: evidence.len(),
+            limit,
+        });
+    }
+    let kem = req.public_key.kem;
+    let public_key = b64("public_key.key", &req.public_key.key)?;
+    check_key(kem, &public_key)?;
+    let mut collateral = SuppliedCollateral::default();
+    if let Some(c) = &req.collateral {
+        if let Some(t) = &c.cert_table {
+            collateral.snp_cert_table = Some(b64("collateral.cert_table", t)?);
+        }
+        if let Some(l) = &c.event_log {
+            collateral.event_log = Some(b64("collateral.event_log", l)?);
+        }
+    }
+    let secrets = guarded(&state, &req.secrets, now).await?;
+    let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
+        .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;
+
+    let verification = verify(&state, evidence, collateral, now).await?;
+    let tee = tee_name(&verification);
+    if tee != checked.tee {
+        return Err(ApiError::TeeMismatch {
+            challenged: checked.tee.as_str(),
+            evidence: tee.as_str(),
+        });
+    }
+    if verification.claims().report_data.0.as_slice() != expected.as_slice() {
+        metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "refused", "code" => "attest.binding_mismatch").increment(1);
+        return Err(ApiError::BindingMismatch);
+    }
+
+    // Every requested secret's policy, each appraised once.
+    let mut appraisals: Vec<(Arc<LoadedPolicy>, Appraisal)> = Vec::new();
+    for g in &secrets {
+        if appraisals.iter().any(|(p, _)| Arc::ptr_eq(p, &g.policy)) {
+            continue;
+        }
+        let a = verification.appraise(&g.policy.policy);
+        if !a.accepted {
+            metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "refused", "code" => "policy.refused").increment(1);
+            return Err(ApiError::PolicyRefused {
+                secret: g.secret.name.clone(),
+                policy: g.policy.name.clone(),
+                rules: explained(&a, state.config.explain),
+            });
+        }
+        appraisals.push((g.policy.clone(), a));
+    }
+
+    // Single use, across replicas: the one statement that decides.
+    if !state
+        .store
+        .consume_nonce(&checked.id, checked.expires)
+        .await?
+    {
+        return Err(ApiError::NonceReplayed);
+    }
+
+    let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
+    let expires = now.saturating_add(lifetime);
+    let accepted: Vec<Accepted<'_>> = appraisals
+        .iter()
+        .map(|(p, a)| Accepted {
+            policy: &p.name,
+            policy_id: p.id(),
+            appraisal: a,
+        })
+        .collect();
+    let token = crate::token::issue(
+        &state.keys,
+        now,
+        expires,
+        &verification,
+        &accepted,
+        kem,
+        &public_key,
+    )?;
+    let mut sealed = Vec::with_capacity(secrets.len());
+    for g in &secrets {
+        sealed.push(seal_secret(&state, &g.secret, kem, &public_key)?);
+    }
+    metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "accepted", "code" => "ok").increment(1);
+    Ok(AttestResponse {
+        token,
+        token_expires_at: cogito_core::VerificationTime::from_unix(expires).to_string(),
+        secrets: sealed,
+    })
+}
+
+/// Decrypts a secret and seals it to a guest key.
+pub fn seal_secret(
+    state: &AppState,
+    secret: &SecretRow,
+    kem: Kem,
+    public_key: &[u8],
+) -> Result<SealedSecret, ApiError> {
+    let value = crate::vault::decrypt(
+        state.keys.kek(),
+        &secret.name,
+        &secret.wrapped_dek,
+        &secret.ciphertext,
+    )
+    .ok_or_else(|| {
+        tracing::error!(secret = %secret.name, "a secret does not decrypt with this KEK");
+        ApiError::Internal
+    })?;
+    let s = cogito_protocol::seal(kem, public_key, &secret.name, &value)
+        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    Ok(SealedSecret {
+        name: secret.name.clone(),
+        enc: encode_b64(&s.enc),
+        ciphertext: encode_b64(&s.ciphertext),
+    })
+}

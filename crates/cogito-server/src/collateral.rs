@@ -1,0 +1,269 @@
+//! Collateral for the service: the store's content-addressed cache first,
+//! then the vendors (AMD KDS, Intel PCS or a PCCS) when online fetching is
+//! on. What one replica fetched, all replicas reuse, across restarts.
+//!
+//! - Keys name what an object is, not where it came from, so that objects
+//!   imported from an offline bundle (`cogito collateral import`) and
+//!   fetched ones are found alike: `snp/vcek/<hwid>/<bl>-<tee>-<snp>-<ucode>-<fmc>`,
+//!   `snp/crl/<product>/<vcek|vlek>`, `tdx/<fmspc>/<platform|processor>`.
+//! - VCEKs never change. CRLs and TDX collateral are fetched again when
+//!   the stored copy is older than [`REFRESH_SECS`]; when that fails the
+//!   stored copy is used and the verifier judges its validity window.
+//! - Fetches are single-flight per key: concurrent verifications needing
+//!   the same object wait for one fetch. The clients retry busy vendors
+//!   with bounded backoff.
+//!
+//! Verification runs on the verification pool's threads, outside the async
+//! runtime, so the store is reached with `Handle::block_on`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cogito_attest::{AttestError, CollateralSource, VendorSource};
+use cogito_collateral::CollateralError;
+use cogito_core::AmdProduct;
+use cogito_snp::{SigningKey, TcbParts};
+use cogito_tdx::PckCaKind;
+use serde::{Deserialize, Serialize};
+
+use crate::store::Store;
+
+/// Seconds after which a stored CRL or TDX collateral is fetched again.
+pub const REFRESH_SECS: i64 = 12 * 3600;
+
+/// The store key of a VCEK.
+pub fn vcek_key(hw_id: &[u8], tcb: &TcbParts) -> String {
+    format!(
+        "snp/vcek/{}/{}-{}-{}-{}-{}",
+        hex::encode(hw_id),
+        tcb.bootloader,
+        tcb.tee,
+        tcb.snp,
+        tcb.microcode,
+        tcb.fmc.map_or_else(|| "x".to_string(), |f| f.to_string())
+    )
+}
+
+/// The store key of AMD's CRL.
+pub fn snp_crl_key(product: AmdProduct, kind: SigningKey) -> String {
+    let kind = match kind {
+        SigningKey::Vlek => "vlek",
+        _ => "vcek",
+    };
+    format!("snp/crl/{}/{kind}", product.as_str().to_lowercase())
+}
+
+/// The store key of Intel's collateral.
+pub fn tdx_key(fmspc: &[u8; 6], ca: PckCaKind) -> String {
+    let ca = match ca {
+        PckCaKind::Platform => "platform",
+        PckCaKind::Processor => "processor",
+    };
+    format!("tdx/{}/{ca}", hex::encode(fmspc))
+}
+
+/// TDX collateral as stored: the seven objects, base64 in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredTdx {
+    /// `tcb_info.json` body.
+    pub tcb_info: String,
+    /// Its issuer chain (PEM).
+    pub tcb_info_issuer_chain: String,
+    /// `qe_identity.json` body.
+    pub qe_identity: String,
+    /// Its issuer chain (PEM).
+    pub qe_identity_issuer_chain: String,
+    /// The PCK CRL (DER).
+    pub pck_crl: String,
+    /// Its issuer chain (PEM).
+    pub pck_crl_issuer_chain: String,
+    /// The root CA CRL (DER).
+    pub root_ca_crl: String,
+}
+
+impl StoredTdx {
+    /// From collateral.
+    pub fn new(c: &cogito_tdx::Collateral) -> StoredTdx {
+        let b = cogito_protocol::encode_b64;
+        StoredTdx {
+            tcb_info: b(&c.tcb_info),
+            tcb_info_issuer_chain: b(&c.tcb_info_issuer_chain),
+            qe_identity: b(&c.qe_identity),
+            qe_identity_issuer_chain: b(&c.qe_identity_issuer_chain),
+            pck_crl: b(&c.pck_crl),
+            pck_crl_issuer_chain: b(&c.pck_crl_issuer_chain),
+            root_ca_crl: b(&c.root_ca_crl),
+        }
+    }
+
+    /// Back to collateral.
+    pub fn collateral(&self) -> Option<cogito_tdx::Collateral> {
+        let d = cogito_protocol::decode_b64;
+        Some(cogito_tdx::Collateral {
+            tcb_info: d(&self.tcb_info)?,
+            tcb_info_issuer_chain: d(&self.tcb_info_issuer_chain)?,
+            qe_identity: d(&self.qe_identity)?,
+            qe_identity_issuer_chain: d(&self.qe_identity_issuer_chain)?,
+            pck_crl: d(&self.pck_crl)?,
+            pck_crl_issuer_chain: d(&self.pck_crl_issuer_chain)?,
+            root_ca_crl: d(&self.root_ca_crl)?,
+        })
+    }
+}
+
+/// The store, then the vendors.
+pub struct StoreSource {
+    store: Arc<dyn Store>,
+    vendor: Option<VendorSource>,
+    runtime: tokio::runtime::Handle,
+    flights: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for StoreSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSource")
+            .field("online", &self.vendor.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> i64 {
+    cogito_core::VerificationTime::now().unix()
+}
+
+fn fetch_error(what: &str, e: impl std::fmt::Display) -> AttestError {
+    AttestError::Collateral(CollateralError::Fetch {
+        url: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl StoreSource {
+    /// A source over `store`; `vendor` fetches what the store lacks
+    /// (`None`: offline, the store only).
+    pub fn new(
+        store: Arc<dyn Store>,
+        vendor: Option<VendorSource>,
+        runtime: tokio::runtime::Handle,
+    ) -> StoreSource {
+        StoreSource {
+            store,
+            vendor,
+            runtime,
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn stored(&self, key: &str) -> Option<(Vec<u8>, i64)> {
+        match self.runtime.block_on(self.store.collateral(key)) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(key, error = %e, "collateral cache lookup failed");
+                metrics::counter!("cogito_store_errors_total").increment(1);
+                None
+            }
+        }
+    }
+
+    /// The object under `key`: from the store when present (and fresh,
+    /// when `refresh` says how fresh), else from `fetch`, which is then
+    /// stored. One fetch per key at a time.
+    fn get(
+        &self,
+        key: &str,
+        refresh: bool,
+        fetch: impl FnOnce(&VendorSource) -> Result<Option<Vec<u8>>, AttestError>,
+    ) -> Result<Option<Vec<u8>>, AttestError> {
+        let fresh =
+            |(body, at): (Vec<u8>, i64)| (!refresh || now() - at < REFRESH_SECS).then_some(body);
+        let first = self.stored(key);
+        if let Some(body) = first.clone().and_then(fresh) {
+            metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
+            return Ok(Some(body));
+        }
+        let Some(vendor) = &self.vendor else {
+            // Offline: a stale copy is all there is.
+            return Ok(first.map(|(b, _)| b));
+        };
+        let flight = self
+            .flights
+            .lock()
+            .map(|mut f| f.entry(key.to_string()).or_default().clone())
+            .map_err(|_| fetch_error(key, "single-flight lock poisoned"))?;
+        let _guard = flight
+            .lock()
+            .map_err(|_| fetch_error(key, "lock poisoned"))?;
+        // Another thread may have fetched it while this one waited.
+        if let Some(body) = self.stored(key).and_then(fresh) {
+            metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
+            return Ok(Some(body));
+        }
+        metrics::counter!("cogito_collateral_fetches_total").increment(1);
+        match fetch(vendor) {
+            Ok(Some(body)) => {
+                if let Err(e) = self
+                    .runtime
+                    .block_on(self.store.put_collateral(key, &body, now()))
+                {
+                    tracing::warn!(key, error = %e, "could not cache collateral");
+                    metrics::counter!("cogito_store_errors_total").increment(1);
+                }
+                Ok(Some(body))
+            }
+            Ok(None) => Ok(first.map(|(b, _)| b)),
+            Err(e) => match first {
+                // A stale copy beats none; the verifier judges its window.
+                Some((b, _)) => {
+                    tracing::warn!(key, error = %e, "refetch failed, using the stored copy");
+                    Ok(Some(b))
+                }
+                None => {
+                    metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
+                    Err(e)
+                }
+            },
+        }
+    }
+}
+
+impl CollateralSource for StoreSource {
+    fn provides(&self) -> bool {
+        true
+    }
+
+    fn snp_vcek(
+        &self,
+        product: AmdProduct,
+        hw_id: &[u8],
+        tcb: &TcbParts,
+    ) -> Result<Option<Vec<u8>>, AttestError> {
+        self.get(&vcek_key(hw_id, tcb), false, |v| {
+            v.snp_vcek(product, hw_id, tcb)
+        })
+    }
+
+    fn snp_crl(
+        &self,
+        product: AmdProduct,
+        kind: SigningKey,
+    ) -> Result<Option<Vec<u8>>, AttestError> {
+        self.get(&snp_crl_key(product, kind), true, |v| {
+            v.snp_crl(product, kind)
+        })
+    }
+
+    fn tdx_collateral(
+        &self,
+        fmspc: &[u8; 6],
+        ca: PckCaKind,
+    ) -> Result<Option<cogito_tdx::Collateral>, AttestError> {
+        let key = tdx_key(fmspc, ca);
+        let body = self.get(&key, true, |v| {
+            Ok(v.tdx_collateral(fmspc, ca)?
+                .and_then(|c| serde_json::to_vec(&StoredTdx::new(&c)).ok()))
+        })?;
+        Ok(body
+            .and_then(|b| serde_json::from_slice::<StoredTdx>(&b).ok())
+            .and_then(|s| s.collateral()))
+    }
+}

@@ -1,0 +1,325 @@
+//! The HTTP layer: routes, extractors that turn every rejection into a
+//! problem document, request ids, per-client rate limits, metrics, and the
+//! public endpoints. No verification logic lives here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cogito_protocol::{
+    encode_b64, AttestRequest, AttestResponse, ChallengeRequest, ChallengeResponse, Problem,
+    SealedSecret,
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::de::DeserializeOwned;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::error::ApiError;
+use crate::state::{now, AppState};
+
+/// A JSON body, refused as a problem document when it is too large or not
+/// the expected JSON.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(limit)
+            } else {
+                ApiError::Malformed(e.body_text())
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiError::Malformed(e.to_string()))
+    }
+}
+
+/// The body limit, as an extension for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Random request ids (`x-request-id`), unless the caller sent one.
+#[derive(Debug, Clone, Copy, Default)]
+struct RandomId;
+
+impl MakeRequestId for RandomId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = crate::keys::random::<8>().ok()?;
+        HeaderValue::from_str(&hex::encode(id))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if let Some(limiter) = &state.limiter {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(ip) = ip {
+            if limiter.check_key(&ip).is_err() {
+                return ApiError::RateLimited.into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+async fn record(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("cogito_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
+        .increment(1);
+    metrics::histogram!("cogito_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Turns axum's own plain-text refusals (unknown route, wrong method) into
+/// problem documents.
+async fn problems_only(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let status = response.status();
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "request.no_such_route",
+        StatusCode::METHOD_NOT_ALLOWED => "request.method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "request.too_large",
+        StatusCode::REQUEST_TIMEOUT => "request.timeout",
+        _ => "request.refused",
+    };
+    let p = Problem {
+        kind: format!("urn:cogito:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("refused").to_string(),
+        status: status.as_u16(),
+        detail: status.canonical_reason().unwrap_or("refused").to_string(),
+        code: code.to_string(),
+        secret: None,
+        policy: None,
+        rules: Vec::new(),
+    };
+    crate::error::problem_response(&p, None)
+}
+
+/// The router (without TLS or a listener: tests and the demo mount it).
+pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
+    let limit = state.config.limits.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.limits.request_timeout_secs);
+    let public = Router::new()
+        .route("/v1/challenge", post(challenge))
+        .route("/v1/attest", post(attest))
+        .route("/v1/secrets/{name}", get(secret))
+        .route("/v1/keys", get(keys))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(move || {
+                let m = metrics.clone();
+                async move { m.render() }
+            }),
+        );
+    Router::new()
+        .merge(public)
+        .merge(crate::admin::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(middleware::from_fn(record))
+        .layer(middleware::from_fn(problems_only))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(BodyLimit(limit)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path is logged, never headers or bodies: tokens and
+                // secrets travel there.
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(RandomId))
+        .with_state(state)
+}
+
+/// Starts an attestation.
+#[utoipa::path(post, path = "/v1/challenge", request_body = ChallengeRequest,
+    responses((status = 200, body = ChallengeResponse), (status = 400, body = Problem), (status = 429, body = Problem)))]
+async fn challenge(
+    State(state): State<Arc<AppState>>,
+    Body(req): Body<ChallengeRequest>,
+) -> Result<Json<ChallengeResponse>, ApiError> {
+    let lifetime = i64::try_from(state.config.nonce_lifetime_secs).unwrap_or(i64::MAX);
+    let expires = now().saturating_add(lifetime);
+    let nonce = crate::nonce::issue(&state.keys, req.tee, expires)?;
+    metrics::counter!("cogito_challenges_total", "tee" => req.tee.as_str()).increment(1);
+    Ok(Json(ChallengeResponse {
+        nonce: encode_b64(&nonce),
+        expires_at: cogito_core::VerificationTime::from_unix(expires).to_string(),
+    }))
+}
+
+/// Verifies evidence bound to a challenge, appraises each requested
+/// secret's policy, and returns the token and the sealed secrets.
+#[utoipa::path(post, path = "/v1/attest", request_body = AttestRequest,
+    responses((status = 200, body = AttestResponse), (status = 400, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem),
+        (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
+        (status = 503, body = Problem)))]
+async fn attest(
+    State(state): State<Arc<AppState>>,
+    Body(req): Body<AttestRequest>,
+) -> Result<Json<AttestResponse>, ApiError> {
+    crate::attest::attest(state, req).await.map(Json)
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// One more secret, sealed to the key in the token, while the token is
+/// valid and the secret's policy is one that accepted its appraisal.
+#[utoipa::path(get, path = "/v1/secrets/{name}",
+    params(("name" = String, Path, description = "the secret")),
+    responses((status = 200, body = SealedSecret), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn secret(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<SealedSecret>, ApiError> {
+    let token = bearer(&headers).ok_or(ApiError::TokenMissing)?;
+    let now = now();
+    let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
+    let view = crate::token::check(&state.keys, token, now, lifetime)?;
+    let guarded = crate::attest::guarded(&state, std::slice::from_ref(&name), now).await?;
+    let Some(g) = guarded.first() else {
+        return Err(ApiError::UnknownSecret(name));
+    };
+    let id = g.policy.id();
+    let authorized = view.accepted.values().any(|(policy_id, status)| {
+        *policy_id == id && (status == "affirming" || status == "warning")
+    });
+    if !authorized {
+        return Err(ApiError::TokenNotAuthorized(name));
+    }
+    crate::attest::seal_secret(&state, &g.secret, view.kem, &view.public_key).map(Json)
+}
+
+/// The token-signing keys, as a JWKS.
+#[utoipa::path(get, path = "/v1/keys", responses((status = 200, description = "JWKS")))]
+async fn keys(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
+    let b64 = |b: &[u8]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    };
+    let keys: Vec<serde_json::Value> = state
+        .keys
+        .verifying_keys(now(), lifetime)
+        .into_iter()
+        .filter_map(|(kid, public)| {
+            let x = public.get(1..33)?;
+            let y = public.get(33..65)?;
+            Some(serde_json::json!({
+                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+                "kid": kid, "x": b64(x), "y": b64(y),
+            }))
+        })
+        .collect();
+    Json(serde_json::json!({ "keys": keys }))
+}
+
+/// Alive.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready: the store answers and the keys are loaded.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let keys_ok = state.keys.with_signer(|_| ()).is_some();
+    if store_ok && keys_ok {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        let mut r = (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        r
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cogito attestation service",
+        description = "Challenge, evidence, verdict, secrets sealed to the guest. See docs/protocol.md."
+    ),
+    paths(challenge, attest, secret, keys),
+    components(schemas(
+        ChallengeRequest,
+        ChallengeResponse,
+        AttestRequest,
+        AttestResponse,
+        cogito_protocol::PublicKey,
+        cogito_protocol::AttestCollateral,
+        cogito_protocol::SealedSecret,
+        cogito_protocol::Problem,
+        cogito_protocol::FailedRule,
+        cogito_protocol::TeeName,
+        cogito_protocol::Kem
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of the public API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}
