@@ -21,10 +21,13 @@ mod eventlog;
 mod evidence;
 mod failure;
 mod files;
+mod manage;
 mod measure;
 mod out;
 mod output;
 mod policy;
+mod remote;
+mod serve;
 mod verify;
 
 use std::process::ExitCode;
@@ -75,13 +78,38 @@ enum Command {
     /// Replay a TDX CC event log into RTMR0–3 and list its events.
     Eventlog(eventlog::EventlogArgs),
     /// Verify cogito's embedded example evidence: a report signed by the
-    /// testkit's fake AMD roots, two forgeries that must be refused, and the
-    /// report appraised against two policies.
+    /// testkit's fake AMD roots, two forgeries that must be refused, the
+    /// report appraised against two policies, then the service releasing a
+    /// secret to a simulated guest.
     Demo(demo::DemoArgs),
+    /// Run the attestation service: guests attest and receive the secrets
+    /// their policies grant (see docs/protocol.md, docs/operations.md).
+    Serve(Box<serve::ServeArgs>),
+    /// Manage the service's secrets (put, get, list, rm).
+    Secret(manage::SecretArgs),
+    /// Manage the service's admin tokens (create, list, revoke).
+    Token(manage::TokenArgs),
+    /// Show the service's audit log.
+    Audit(manage::AuditArgs),
+    /// Service administration (rotate-signing-key).
+    Admin(manage::AdminArgs),
+    /// Preload offline collateral into the service's store.
+    Collateral(manage::CollateralArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Serve(args) = &cli.command {
+        // The service sets up its own logging (text or JSON, info by
+        // default); --log still chooses the level when given.
+        let level = if cli.log == "warn" {
+            "info,sqlx=warn"
+        } else {
+            &cli.log
+        };
+        let code = serve::run(args, level);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
     tracing_subscriber::fmt()
@@ -89,6 +117,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let code = match cli.command {
+        Command::Serve(_) => 2,
+        Command::Secret(args) => manage::secret(&args),
+        Command::Token(args) => manage::token(&args),
+        Command::Audit(args) => manage::audit(&args),
+        Command::Admin(args) => manage::admin(&args),
+        Command::Collateral(args) => manage::collateral(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Eventlog(args) => eventlog::run(&args),

@@ -18,8 +18,13 @@ pub const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// Writes `text` to stdout and flushes; see the module docs for failures.
 pub fn stdout(text: &str) {
+    stdout_bytes(text.as_bytes());
+}
+
+/// Writes `bytes` to stdout and flushes (a secret's value, say).
+pub fn stdout_bytes(bytes: &[u8]) {
     let mut lock = std::io::stdout().lock();
-    if let Err(e) = lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+    if let Err(e) = lock.write_all(bytes).and_then(|()| lock.flush()) {
         if e.kind() == ErrorKind::BrokenPipe {
             std::process::exit(i32::from(EXIT_BROKEN_PIPE));
         }

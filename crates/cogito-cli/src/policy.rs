@@ -33,6 +33,8 @@ enum PolicyCommand {
     /// Write a starting policy that pins exactly what known-good evidence
     /// reported, with a comment on every line.
     Init(InitArgs),
+    #[command(flatten)]
+    Remote(crate::manage::PolicyRemote),
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +95,7 @@ pub fn run(args: &PolicyArgs) -> i32 {
             verify::run_with_policy(&a.policy, &a.evidence, &a.opts, a.format)
         }
         PolicyCommand::Init(a) => init(a),
+        PolicyCommand::Remote(r) => crate::manage::policy(r),
     }
 }
 

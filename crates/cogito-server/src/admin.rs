@@ -674,10 +674,11 @@ async fn import_collateral(
             .and_then(|f| hex::decode(f).ok())
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| ApiError::Malformed("tcb_info has no 6-byte fmspc".into()))?;
-        let chain = String::from_utf8_lossy(&c.pck_crl_issuer_chain).to_string();
-        let ca = if chain.contains("Processor CA")
-            || c.pck_crl.windows(12).any(|w| w == b"Processor CA")
-        {
+        // The PCK CRL's issuer says which PCK CA (Platform or Processor)
+        // this collateral serves; the store keys it that way.
+        let crl = cogito_core::crl::Crl::parse(&c.pck_crl)
+            .map_err(|e| ApiError::Malformed(format!("tdx.pck_crl: {e}")))?;
+        let ca = if crl.issuer.contains("Processor CA") {
             cogito_tdx::PckCaKind::Processor
         } else {
             cogito_tdx::PckCaKind::Platform

@@ -247,6 +247,9 @@ impl Config {
         if let Some(v) = get("COGITO_CCA_TRUST_ANCHORS") {
             self.anchors.cca = Some(PathBuf::from(v));
         }
+        if let Some(v) = get("COGITO_CCA_ALLOW_TEST_KEYS") {
+            self.anchors.cca_allow_test_keys = flag("COGITO_CCA_ALLOW_TEST_KEYS", &v)?;
+        }
         if let Some(v) = get("COGITO_ONLINE") {
             self.collateral.online = flag("COGITO_ONLINE", &v)?;
         }

@@ -85,6 +85,38 @@ async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
     next.run(req).await
 }
 
+/// An oversized body whose client has a bounded amount left to send is
+/// read and discarded before the 413: closing a connection with unread
+/// data makes the kernel reset it, and the client then sees a reset
+/// instead of the answer.
+const DRAIN_MAX: u64 = 32 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Refuses a declared `Content-Length` above the limit before any handler
+/// reads it.
+async fn refuse_oversized(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    match declared {
+        Some(len) if len > limit_u64 => {
+            if len <= DRAIN_MAX {
+                let mut body = req.into_body();
+                let drain = async {
+                    use http_body_util::BodyExt as _;
+                    while let Some(Ok(_)) = body.frame().await {}
+                };
+                let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+            }
+            ApiError::TooLarge(limit).into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
 async fn record(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -117,9 +149,11 @@ async fn problems_only(req: Request, next: Next) -> Response {
         StatusCode::NOT_FOUND => "request.no_such_route",
         StatusCode::METHOD_NOT_ALLOWED => "request.method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "request.too_large",
-        StatusCode::REQUEST_TIMEOUT => "request.timeout",
+        // The timeout layer's answer.
+        StatusCode::SERVICE_UNAVAILABLE => "request.timeout",
         _ => "request.refused",
     };
+    let retry = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1);
     let p = Problem {
         kind: format!("urn:cogito:problem:{code}"),
         title: status.canonical_reason().unwrap_or("refused").to_string(),
@@ -130,7 +164,7 @@ async fn problems_only(req: Request, next: Next) -> Response {
         policy: None,
         rules: Vec::new(),
     };
-    crate::error::problem_response(&p, None)
+    crate::error::problem_response(&p, retry)
 }
 
 /// The router (without TLS or a listener: tests and the demo mount it).
@@ -152,18 +186,23 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
                 async move { m.render() }
             }),
         );
+    // The first layer is the innermost: a request meets the request id,
+    // the trace span, the metrics, the problem mapping, the timeout, the
+    // body limits, the rate limit and the early refusal of oversized
+    // bodies, in that order.
     Router::new()
         .merge(public)
         .merge(crate::admin::routes())
+        .layer(middleware::from_fn_with_state(limit, refuse_oversized))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .layer(middleware::from_fn(record))
-        .layer(middleware::from_fn(problems_only))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(axum::Extension(BodyLimit(limit)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .layer(middleware::from_fn(problems_only))
+        .layer(middleware::from_fn(record))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -286,10 +286,11 @@ fn stamp(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, Option<std::tim
 }
 
 /// Sets up logging (once per process).
-pub fn init_logging(format: config::LogFormat) {
+/// `COGITO_LOG` (a tracing filter) wins over `default_filter`.
+pub fn init_logging(format: config::LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("COGITO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn"));
+    let filter =
+        EnvFilter::try_from_env("COGITO_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -301,15 +302,10 @@ pub fn init_logging(format: config::LogFormat) {
 
 /// `cogito serve`: runs until SIGINT or SIGTERM, then finishes the
 /// requests in flight.
+/// Logging is the caller's ([`init_logging`]).
 pub async fn serve(config: Config) -> Result<(), StartError> {
-    init_logging(config.log_format);
-    let server = start(config, &|line| {
-        tracing::info!("{line}");
-        eprintln!("cogito: {line}");
-    })
-    .await?;
+    let server = start(config, &|line| tracing::info!("{line}")).await?;
     tracing::info!(url = %server.url(), store = %store::redact(&server.state.config.store_url()), "serving");
-    eprintln!("cogito: serving on {}", server.url());
     shutdown_signal().await;
     tracing::info!("shutting down; finishing requests in flight");
     server

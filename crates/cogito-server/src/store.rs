@@ -250,11 +250,8 @@ impl SqlStore {
             )));
         };
         let url = match backend {
-            // Create the file, write-ahead log, and wait a while on a busy
-            // database instead of failing at once.
-            Backend::Sqlite if !url.contains('?') => {
-                format!("{url}?mode=rwc&journal_mode=wal&synchronous=normal&busy_timeout=5000")
-            }
+            // Create the file when it does not exist.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
         let opts = AnyConnectOptions::from_str(&url)?;
@@ -264,6 +261,24 @@ impl SqlStore {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(std::time::Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Write-ahead log: readers do not block the writer;
+                        // a busy database is waited on, not failed at once.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(opts)
             .await?;
         match backend {

@@ -14,7 +14,7 @@ use crate::error::StartError;
 
 /// The TLS configuration and what to tell the operator about it.
 pub struct Tls {
-    /// The rustls server configuration (HTTP/2 and HTTP/1.1 by ALPN).
+    /// The rustls server configuration (HTTP/1.1 by ALPN).
     pub config: Arc<rustls::ServerConfig>,
     /// SHA-256 of the leaf certificate's DER, lowercase hex.
     pub fingerprint: String,
@@ -86,7 +86,11 @@ pub fn load(config: &Config) -> Result<Tls, StartError> {
                 key_path.display()
             ))
         })?;
-    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only. Under HTTP/2 a request refused before its body is
+    // read (413 for an oversized upload) ends with RST_STREAM, and common
+    // clients (curl 7.x among them) then report a framing error instead of
+    // the 413. Guests make one request at a time; HTTP/2 buys them nothing.
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Tls {
         config: Arc::new(server),
         fingerprint,
