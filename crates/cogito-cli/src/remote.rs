@@ -157,14 +157,16 @@ fn answer(
 /// A problem document as a failure: the server's code and detail, with
 /// the failed rules when there are any.
 pub fn problem_failure(status: u16, body: &[u8]) -> Failure {
-    let class = match status {
+    let mut class = match status {
         401 | 403 => ErrorClass::Authenticity,
-        422 => ErrorClass::Policy,
         400..=499 => ErrorClass::BadInput,
         _ => ErrorClass::Internal,
     };
     match serde_json::from_slice::<cogito_protocol::Problem>(body) {
         Ok(p) => {
+            if p.code == "policy.refused" {
+                class = ErrorClass::Policy;
+            }
             let mut message = format!("HTTP {status} {}: {}", p.code, p.detail);
             for r in &p.rules {
                 message.push_str(&format!("\n  rule {}: actual {}", r.rule, r.actual));

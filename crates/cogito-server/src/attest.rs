@@ -172,6 +172,14 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
             collateral.event_log = Some(b64("collateral.event_log", l)?);
         }
     }
+    // A token records which policies accepted the guest; with no secret
+    // asked for, no policy would have been asked, and a token that says
+    // only "genuine" is one a relying party could mistake for "accepted".
+    if req.secrets.is_empty() {
+        return Err(ApiError::Malformed(
+            "secrets: name at least one secret; each secret's policy decides".into(),
+        ));
+    }
     let secrets = guarded(&state, &req.secrets, now).await?;
     let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
         .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;
@@ -266,6 +274,7 @@ pub fn seal_secret(
     })?;
     let s = cogito_protocol::seal(kem, public_key, &secret.name, &value)
         .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    metrics::counter!("cogito_secrets_released_total").increment(1);
     Ok(SealedSecret {
         name: secret.name.clone(),
         enc: encode_b64(&s.enc),

@@ -101,8 +101,16 @@ fn describe_metrics() {
         "Verifications waiting or running"
     );
     describe_counter!(
-        "cogito_collateral_requests_total",
-        "Collateral lookups by kind and where they were answered (store, vendor, miss)"
+        "cogito_collateral_cache_hits_total",
+        "Collateral found fresh in the store's cache"
+    );
+    describe_counter!(
+        "cogito_collateral_fetches_total",
+        "Collateral fetched from AMD's KDS or Intel's PCS (or the PCCS)"
+    );
+    describe_counter!(
+        "cogito_collateral_fetch_failures_total",
+        "Collateral fetches that failed with no stored copy to fall back on"
     );
     describe_counter!("cogito_store_errors_total", "Store operations that failed");
     describe_counter!("cogito_secrets_released_total", "Secrets sealed to guests");
