@@ -14,120 +14,12 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
-use cogito_core::{AmdProduct, VerificationTime};
 use cogito_protocol::{decode_b64, encode_b64, AttestCollateral, Kem};
-use cogito_testkit::{LiveCca, LiveSnp, LiveTdx};
+use cogito_testkit::{LiveSnp, LiveTdx};
 use serde_json::Value;
 use support::*;
-
-/// The FAKE platforms of one test run, and the files the server needs to
-/// trust them.
-struct World {
-    snp: LiveSnp,
-    tdx: LiveTdx,
-    cca: LiveCca,
-}
-
-impl World {
-    fn new() -> World {
-        let now = VerificationTime::now().unix();
-        World {
-            snp: LiveSnp::new(AmdProduct::Genoa, now),
-            tdx: LiveTdx::new(now),
-            cca: LiveCca::new(),
-        }
-    }
-
-    /// Writes the anchors, the CPAK, the TDX collateral bundle and the
-    /// policies under `dir`; returns the serve flags that trust them.
-    fn files(&self, dir: &Path) -> Vec<String> {
-        let anchors = dir.join("anchors");
-        std::fs::create_dir_all(&anchors).unwrap();
-        for (name, pem) in self
-            .snp
-            .anchors_pem()
-            .into_iter()
-            .chain(self.tdx.anchors_pem())
-        {
-            std::fs::write(anchors.join(format!("{name}.pem")), pem).unwrap();
-        }
-        std::fs::write(dir.join("cpak.jwk"), self.cca.cpak_jwk()).unwrap();
-        let bundle = dir.join("tdx-bundle");
-        std::fs::create_dir_all(&bundle).unwrap();
-        for (name, bytes) in self.tdx.collateral_files() {
-            std::fs::write(bundle.join(name), bytes).unwrap();
-        }
-        let policies = dir.join("policies");
-        std::fs::create_dir_all(&policies).unwrap();
-        std::fs::write(
-            policies.join("measurements.toml"),
-            format!(
-                "note = \"the fleet's images\"\n[snp]\nmeasurements = [\"{}\"]\n[tdx]\nmrtd = [\"{}\"]\n[cca]\nrim = [\"{}\"]\n",
-                hex(&LiveSnp::measurement_default()),
-                hex(&LiveTdx::mrtd_default()),
-                hex(&LiveCca::rim_default())
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            policies.join("fleet.toml"),
-            "[policy]\nname = \"fleet\"\ninclude = [\"measurements.toml\"]\n[snp]\n[tdx]\n[cca]\n",
-        )
-        .unwrap();
-        // Accepts no SEV-SNP guest: its one allowed measurement is zeros.
-        std::fs::write(
-            policies.join("nobody.toml"),
-            format!(
-                "[policy]\nname = \"nobody\"\n[snp]\nmeasurements = [\"{}\"]\n",
-                "00".repeat(48)
-            ),
-        )
-        .unwrap();
-        vec![
-            "--offline".into(),
-            "--trust-anchors".into(),
-            anchors.display().to_string(),
-            "--cca-trust-anchors".into(),
-            dir.join("cpak.jwk").display().to_string(),
-            "--rate-limit".into(),
-            "0".into(),
-        ]
-    }
-
-    /// Evidence for `tee` bound to (nonce, key), with the launch
-    /// measurement given (or the one the policy expects).
-    fn evidence(
-        &self,
-        tee: &str,
-        nonce: &[u8],
-        key: &GuestKey,
-        measurement: Option<[u8; 48]>,
-    ) -> (Vec<u8>, Option<Vec<u8>>) {
-        let rd = key.report_data(nonce);
-        match tee {
-            "snp" => {
-                let (report, table) = self
-                    .snp
-                    .evidence(rd, measurement.unwrap_or(LiveSnp::measurement_default()));
-                (report, Some(table))
-            }
-            "tdx" => (
-                self.tdx
-                    .quote(rd, measurement.unwrap_or(LiveTdx::mrtd_default())),
-                None,
-            ),
-            "cca" => (
-                self.cca
-                    .token(rd, measurement.unwrap_or(LiveCca::rim_default())),
-                None,
-            ),
-            other => panic!("{other}"),
-        }
-    }
-}
 
 /// One guest's whole round trip: challenge, evidence, attest.
 fn attest(
@@ -554,7 +446,7 @@ fn full_protocol(tag: &str, store: &[String]) {
 
     // Expiry: a nonce and a token past their lifetimes.
     let nonce = c.challenge("tdx");
-    std::thread::sleep(Duration::from_millis(4500));
+    std::thread::sleep(Duration::from_millis(5100));
     let (ev, _) = world.evidence("tdx", &nonce, &key, None);
     refused(
         &c.attest(&request(&nonce, &ev, &key, None, &["disk-key"])),

@@ -81,7 +81,7 @@ pub fn check(keys: &KeyRing, nonce: &[u8], now: i64) -> Result<CheckedNonce, Api
         .first_chunk::<8>()
         .map(|b| i64::from_be_bytes(*b))
         .ok_or(ApiError::NonceInvalid)?;
-    if now > expires {
+    if now >= expires {
         return Err(ApiError::NonceExpired(
             cogito_core::VerificationTime::from_unix(expires).to_string(),
         ));

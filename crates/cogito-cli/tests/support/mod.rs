@@ -12,10 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cogito_core::{AmdProduct, VerificationTime};
 use cogito_protocol::{
     decode_b64, encode_b64, report_data, AttestCollateral, AttestRequest, AttestResponse, Kem,
     Problem, PublicKey, SealedSecret,
 };
+use cogito_testkit::{LiveCca, LiveSnp, LiveTdx};
 use hpke_rs::prelude::*;
 use hpke_rs_crypto::types::{AeadAlgorithm, KdfAlgorithm, KemAlgorithm};
 use serde_json::Value;
@@ -521,4 +523,110 @@ impl MockKds {
 
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The FAKE platforms of one test run, and the files the server needs to
+/// trust them.
+pub struct World {
+    pub snp: LiveSnp,
+    pub tdx: LiveTdx,
+    pub cca: LiveCca,
+}
+
+impl World {
+    pub fn new() -> World {
+        let now = VerificationTime::now().unix();
+        World {
+            snp: LiveSnp::new(AmdProduct::Genoa, now),
+            tdx: LiveTdx::new(now),
+            cca: LiveCca::new(),
+        }
+    }
+
+    /// Writes the anchors, the CPAK, the TDX collateral bundle and the
+    /// policies under `dir`; returns the serve flags that trust them.
+    pub fn files(&self, dir: &Path) -> Vec<String> {
+        let anchors = dir.join("anchors");
+        std::fs::create_dir_all(&anchors).unwrap();
+        for (name, pem) in self
+            .snp
+            .anchors_pem()
+            .into_iter()
+            .chain(self.tdx.anchors_pem())
+        {
+            std::fs::write(anchors.join(format!("{name}.pem")), pem).unwrap();
+        }
+        std::fs::write(dir.join("cpak.jwk"), self.cca.cpak_jwk()).unwrap();
+        let bundle = dir.join("tdx-bundle");
+        std::fs::create_dir_all(&bundle).unwrap();
+        for (name, bytes) in self.tdx.collateral_files() {
+            std::fs::write(bundle.join(name), bytes).unwrap();
+        }
+        let policies = dir.join("policies");
+        std::fs::create_dir_all(&policies).unwrap();
+        std::fs::write(
+            policies.join("measurements.toml"),
+            format!(
+                "note = \"the fleet's images\"\n[snp]\nmeasurements = [\"{}\"]\n[tdx]\nmrtd = [\"{}\"]\n[cca]\nrim = [\"{}\"]\n",
+                hex(&LiveSnp::measurement_default()),
+                hex(&LiveTdx::mrtd_default()),
+                hex(&LiveCca::rim_default())
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            policies.join("fleet.toml"),
+            "[policy]\nname = \"fleet\"\ninclude = [\"measurements.toml\"]\n[snp]\n[tdx]\n[cca]\n",
+        )
+        .unwrap();
+        // Accepts no SEV-SNP guest: its one allowed measurement is zeros.
+        std::fs::write(
+            policies.join("nobody.toml"),
+            format!(
+                "[policy]\nname = \"nobody\"\n[snp]\nmeasurements = [\"{}\"]\n",
+                "00".repeat(48)
+            ),
+        )
+        .unwrap();
+        vec![
+            "--offline".into(),
+            "--trust-anchors".into(),
+            anchors.display().to_string(),
+            "--cca-trust-anchors".into(),
+            dir.join("cpak.jwk").display().to_string(),
+            "--rate-limit".into(),
+            "0".into(),
+        ]
+    }
+
+    /// Evidence for `tee` bound to (nonce, key), with the launch
+    /// measurement given (or the one the policy expects).
+    pub fn evidence(
+        &self,
+        tee: &str,
+        nonce: &[u8],
+        key: &GuestKey,
+        measurement: Option<[u8; 48]>,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
+        let rd = key.report_data(nonce);
+        match tee {
+            "snp" => {
+                let (report, table) = self
+                    .snp
+                    .evidence(rd, measurement.unwrap_or(LiveSnp::measurement_default()));
+                (report, Some(table))
+            }
+            "tdx" => (
+                self.tdx
+                    .quote(rd, measurement.unwrap_or(LiveTdx::mrtd_default())),
+                None,
+            ),
+            "cca" => (
+                self.cca
+                    .token(rd, measurement.unwrap_or(LiveCca::rim_default())),
+                None,
+            ),
+            other => panic!("{other}"),
+        }
+    }
 }
