@@ -34,6 +34,7 @@ pub mod der;
 pub mod error;
 pub mod evidence;
 pub mod hexser;
+pub mod lru;
 pub mod pem;
 pub mod reader;
 pub mod time;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use cogito_core::lru::SharedLru;
 use cogito_policy::Policy;
 
 use crate::store::{DocKind, Store, StoreError};
@@ -50,7 +51,7 @@ type Entry = (i64, Option<Arc<LoadedPolicy>>);
 /// The cache.
 #[derive(Default)]
 pub struct PolicyCache {
-    entries: RwLock<HashMap<(String, Option<i64>), Entry>>,
+    entries: SharedLru<(String, Option<i64>), Entry>,
     /// Policies from `policy_dir`, by name; they win over the store.
     files: RwLock<HashMap<String, Arc<LoadedPolicy>>>,
     dir: Option<PathBuf>,
@@ -130,7 +131,7 @@ impl PolicyCache {
             }
         }
         let key = (name.to_string(), version);
-        if let Some((at, p)) = self.entries.read().ok().and_then(|e| e.get(&key).cloned()) {
+        if let Some((at, p)) = self.entries.get(&key) {
             if now - at < TTL_SECS {
                 return Ok(p);
             }
@@ -143,10 +144,8 @@ impl PolicyCache {
                 let refvalues = includes_from_store(store, &row.text).await?;
                 let policy = load_with(name, &row.text, &refvalues)
                     .map_err(|e| PolicyLoadError::Invalid(e.to_string()))?;
-                let cached = self.entries.read().ok().and_then(|e| {
-                    e.get(&key)
-                        .and_then(|(_, p)| p.clone())
-                        .filter(|p| p.version == row.version && p.policy.digest == policy.digest)
+                let cached = self.entries.get(&key).and_then(|(_, p)| {
+                    p.filter(|p| p.version == row.version && p.policy.digest == policy.digest)
                 });
                 Some(cached.unwrap_or_else(|| {
                     Arc::new(LoadedPolicy {
@@ -157,12 +156,7 @@ impl PolicyCache {
                 }))
             }
         };
-        if let Ok(mut e) = self.entries.write() {
-            if e.len() > 10_000 {
-                e.clear();
-            }
-            e.insert(key, (now, loaded.clone()));
-        }
+        self.entries.insert(key, (now, loaded.clone()));
         Ok(loaded)
     }
 

@@ -9,9 +9,10 @@
 //! and only while the anchors it ended in are still trusted. It is an
 //! in-memory structure the caller passes in: no I/O.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use cogito_core::lru::SharedLru;
 
 use cogito_core::time::Window;
 use cogito_core::AmdProduct;
@@ -47,8 +48,7 @@ pub struct VerifiedChain {
 /// A thread-safe cache of verified chains (see the module docs).
 #[derive(Debug)]
 pub struct VerifiedCache {
-    map: RwLock<HashMap<[u8; 32], Arc<VerifiedChain>>>,
-    capacity: usize,
+    map: SharedLru<[u8; 32], Arc<VerifiedChain>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -60,12 +60,11 @@ impl Default for VerifiedCache {
 }
 
 impl VerifiedCache {
-    /// A cache holding at most `capacity` chains (when full, inserting
-    /// evicts one arbitrary entry: bounded memory, O(1) on the hot path).
+    /// A cache holding at most `capacity` chains (at least one); when full,
+    /// inserting evicts the least recently used chain.
     pub fn with_capacity(capacity: usize) -> Self {
         VerifiedCache {
-            map: RwLock::new(HashMap::new()),
-            capacity: capacity.max(1),
+            map: SharedLru::new(capacity.max(1)),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -74,15 +73,14 @@ impl VerifiedCache {
     /// A cache that never remembers anything (each call verifies the chain).
     pub fn disabled() -> Self {
         VerifiedCache {
-            map: RwLock::new(HashMap::new()),
-            capacity: 0,
+            map: SharedLru::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn get(&self, key: &[u8; 32]) -> Option<Arc<VerifiedChain>> {
-        let found = self.map.read().ok().and_then(|m| m.get(key).cloned());
+        let found = self.map.get(key);
         match &found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),
@@ -91,25 +89,14 @@ impl VerifiedCache {
     }
 
     pub(crate) fn insert(&self, key: [u8; 32], chain: Arc<VerifiedChain>) {
-        if self.capacity == 0 {
-            return;
-        }
-        if let Ok(mut m) = self.map.write() {
-            // Evict one arbitrary entry rather than all of them, so that a
-            // flood of distinct certificates cannot empty the cache of
-            // every other platform's chain at once.
-            if m.len() >= self.capacity && !m.contains_key(&key) {
-                if let Some(victim) = m.keys().next().copied() {
-                    m.remove(&victim);
-                }
-            }
-            m.insert(key, chain);
-        }
+        // Least recently used out: a flood of distinct certificates cannot
+        // empty the cache of the chains other guests keep using.
+        self.map.insert(key, chain);
     }
 
     /// Number of chains held.
     pub fn len(&self) -> usize {
-        self.map.read().map(|m| m.len()).unwrap_or(0)
+        self.map.len()
     }
 
     /// Whether no chain is held.
@@ -194,9 +181,13 @@ mod tests {
         };
         c.insert([1; 32], chain(1));
         c.insert([2; 32], chain(2));
+        // [1] is used again; [2] is then the least recently used.
+        assert!(c.get(&[1; 32]).is_some());
         c.insert([3; 32], chain(3));
         assert_eq!(c.len(), 2);
         assert!(c.get(&[3; 32]).is_some());
+        assert!(c.get(&[1; 32]).is_some());
+        assert!(c.get(&[2; 32]).is_none());
     }
 
     #[test]

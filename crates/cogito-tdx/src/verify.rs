@@ -30,8 +30,9 @@
 //! their inputs and used only inside their validity windows, so a quote
 //! from a known platform costs the quote signature plus comparisons.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use cogito_core::lru::SharedLru;
 
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
@@ -97,13 +98,18 @@ struct VerifiedCollateral {
 }
 
 /// A thread-safe cache of verified PCK chains, QE report signatures and
-/// collateral sets, keyed by the SHA-256 of their bytes.
-#[derive(Default)]
+/// collateral sets, keyed by the SHA-256 of their bytes; each bounded, the
+/// least recently used entry evicted first.
 pub struct VerifiedCache {
-    pck: RwLock<HashMap<[u8; 32], Arc<VerifiedPck>>>,
-    qe_reports: RwLock<HashSet<[u8; 32]>>,
-    collateral: RwLock<HashMap<[u8; 32], Arc<VerifiedCollateral>>>,
-    disabled: bool,
+    pck: SharedLru<[u8; 32], Arc<VerifiedPck>>,
+    qe_reports: SharedLru<[u8; 32], ()>,
+    collateral: SharedLru<[u8; 32], Arc<VerifiedCollateral>>,
+}
+
+impl Default for VerifiedCache {
+    fn default() -> Self {
+        VerifiedCache::with_capacity(CAPACITY)
+    }
 }
 
 impl std::fmt::Debug for VerifiedCache {
@@ -112,30 +118,29 @@ impl std::fmt::Debug for VerifiedCache {
     }
 }
 
-/// Bound on each map; a full map evicts one arbitrary entry.
+/// Default bound on each map; a full map evicts its least recently used
+/// entry.
 const CAPACITY: usize = 4096;
 
 impl VerifiedCache {
     /// A cache that remembers nothing.
     pub fn disabled() -> Self {
+        VerifiedCache::with_capacity(0)
+    }
+
+    /// A cache of at most `capacity` PCK chains, QE reports and collateral
+    /// sets each (0: remembers nothing).
+    pub fn with_capacity(capacity: usize) -> Self {
         VerifiedCache {
-            disabled: true,
-            ..VerifiedCache::default()
+            pck: SharedLru::new(capacity),
+            qe_reports: SharedLru::new(capacity),
+            collateral: SharedLru::new(capacity),
         }
     }
 
-    fn insert<V: Clone>(&self, map: &RwLock<HashMap<[u8; 32], V>>, key: [u8; 32], value: V) {
-        if self.disabled {
-            return;
-        }
-        if let Ok(mut m) = map.write() {
-            if m.len() >= CAPACITY && !m.contains_key(&key) {
-                if let Some(k) = m.keys().next().copied() {
-                    m.remove(&k);
-                }
-            }
-            m.insert(key, value);
-        }
+    /// (PCK chains, QE reports, collateral sets) held.
+    pub fn len(&self) -> (usize, usize, usize) {
+        (self.pck.len(), self.qe_reports.len(), self.collateral.len())
     }
 }
 
@@ -369,19 +374,14 @@ pub fn verify_quote(
         }
     };
     let pck_key = sha256_parts(&[pem]);
-    let cached = cache
-        .pck
-        .read()
-        .ok()
-        .and_then(|m| m.get(&pck_key).cloned())
-        .filter(|p| {
-            p.window.contains(at) && anchors_hold(anchors, std::slice::from_ref(&p.anchor_der))
-        });
+    let cached = cache.pck.get(&pck_key).filter(|p| {
+        p.window.contains(at) && anchors_hold(anchors, std::slice::from_ref(&p.anchor_der))
+    });
     let pck = match cached {
         Some(p) => p,
         None => {
             let p = Arc::new(verify_pck(pem, anchors, at, &memo)?);
-            cache.insert(&cache.pck, pck_key, p.clone());
+            cache.pck.insert(pck_key, p.clone());
             p
         }
     };
@@ -395,25 +395,14 @@ pub fn verify_quote(
 
     // Step 3: the QE report.
     let qe_key = sha256_parts(&[q.qe_report_raw, &q.qe_report_signature, &pck.leaf_point]);
-    let known = cache
-        .qe_reports
-        .read()
-        .map(|s| s.contains(&qe_key))
-        .unwrap_or(false);
+    let known = cache.qe_reports.contains(&qe_key);
     if !known {
         if !x509::verify_p256_fixed(&pck.leaf_point, q.qe_report_raw, &q.qe_report_signature) {
             return Err(TdxError::BadSignature {
                 what: "QE report signature by the PCK key",
             });
         }
-        if !cache.disabled {
-            if let Ok(mut s) = cache.qe_reports.write() {
-                if s.len() >= CAPACITY {
-                    s.clear();
-                }
-                s.insert(qe_key);
-            }
-        }
+        cache.qe_reports.insert(qe_key, ());
     }
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(&q.attestation_key);
@@ -472,15 +461,13 @@ pub fn verify_quote(
             ]);
             let cached = cache
                 .collateral
-                .read()
-                .ok()
-                .and_then(|m| m.get(&ckey).cloned())
+                .get(&ckey)
                 .filter(|v| v.window.contains(at) && anchors_hold(anchors, &v.anchor_ders));
             let vc = match cached {
                 Some(v) => v,
                 None => {
                     let v = Arc::new(verify_collateral(c, anchors, at, &memo)?);
-                    cache.insert(&cache.collateral, ckey, v.clone());
+                    cache.collateral.insert(ckey, v.clone());
                     v
                 }
             };
