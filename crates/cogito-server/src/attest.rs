@@ -117,13 +117,14 @@ pub async fn verify(
     let result = state
         .pool
         .run(move || {
-            let request = Request {
-                evidence: &evidence,
-                collateral: &collateral,
-                at: cogito_core::VerificationTime::from_unix(at),
-                options: &st.options,
-            };
-            st.verifier.verify(&request, &st.source)
+            verify_evidence(
+                &st.verifier,
+                &st.source,
+                &st.options,
+                &evidence,
+                &collateral,
+                cogito_core::VerificationTime::from_unix(at),
+            )
         })
         .await?;
     metrics::histogram!("cogito_verify_seconds").record(started.elapsed().as_secs_f64());
@@ -137,6 +138,28 @@ pub async fn verify(
 fn e_code(e: &cogito_attest::AttestError) -> &'static str {
     use cogito_core::CogitoError as _;
     e.code()
+}
+
+/// The service's verification step, as a verification thread runs it:
+/// `cogito-attest`'s pipeline with the service's options, the collateral
+/// the guest sent and the source behind it (the store, then the vendors).
+/// A pure function of its arguments; the tests run real vectors through
+/// it and through `cogito verify` and compare.
+pub fn verify_evidence(
+    verifier: &cogito_attest::Verifier,
+    source: &dyn cogito_attest::CollateralSource,
+    options: &Options,
+    evidence: &[u8],
+    collateral: &SuppliedCollateral,
+    at: cogito_core::VerificationTime,
+) -> Result<Verification, cogito_attest::AttestError> {
+    let request = Request {
+        evidence,
+        collateral,
+        at,
+        options,
+    };
+    verifier.verify(&request, source)
 }
 
 /// Options for every service verification: policies decide TCB statuses,
