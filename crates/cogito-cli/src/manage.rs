@@ -47,6 +47,7 @@ fn n(v: &Value, k: &str) -> String {
 /// anything else is refused here rather than sent mangled.
 fn segment(name: &str) -> Result<&str, Failure> {
     if !name.is_empty()
+        && name.len() <= 128
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -157,7 +158,17 @@ fn push(a: &PushArgs) -> Result<(), Failure> {
     // them; one whose text the server already holds is not versioned again.
     let base = a.file.parent().map(Path::to_path_buf).unwrap_or_default();
     for inc in cogito_server::policies::includes_of(&text) {
-        segment(&inc)?;
+        // An include is a relative path: each part a name, no `..`.
+        for part in inc.split('/') {
+            if part == ".." || part == "." {
+                return Err(Failure::new(
+                    "usage.name",
+                    ErrorClass::Usage,
+                    format!("include {inc:?}: a path below the policy's folder, without . or .."),
+                ));
+            }
+            segment(part)?;
+        }
         let inc_text = text_of(&base.join(&inc))?;
         let current: Option<Value> = remote.get(&format!("/v1/admin/refvalues/{inc}")).ok();
         if current.as_ref().map(|c| s(c, "text")) == Some(inc_text.as_str()) {
@@ -348,7 +359,7 @@ fn secret_put(a: &SecretPut) -> Result<(), Failure> {
         "value": cogito_protocol::encode_b64(&value),
     });
     let bytes = serde_json::to_vec(&body)
-        .map_err(|e| Failure::new("internal", ErrorClass::Internal, e.to_string()))?;
+        .map_err(|e| Failure::new("internal.serialize", ErrorClass::Internal, e.to_string()))?;
     let r: Value = a.remote.connect()?.put(
         &format!("/v1/admin/secrets/{name}"),
         "application/json",
@@ -577,6 +588,82 @@ enum AdminCommand {
     /// Make a new token-signing key and retire the current one; the old
     /// public key stays in /v1/keys until the tokens it signed expire.
     RotateSigningKey(RotateArgs),
+    /// Recovery, on the server's machine: write a new admin token straight
+    /// into the store (no running server, no admin token needed; access to
+    /// the store is the credential). Prints the token.
+    NewToken(NewTokenArgs),
+}
+
+#[derive(Args, Debug)]
+struct NewTokenArgs {
+    /// The scope.
+    #[arg(long, default_value = "admin", value_parser = ["read", "policies", "secrets", "admin"])]
+    scope: String,
+    /// What the token is for.
+    #[arg(long, default_value = "created offline by cogito admin new-token")]
+    note: String,
+    /// The service's configuration file [env: COGITO_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The service's data directory (its default store) [env: COGITO_DATA_DIR].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The store URL [env: COGITO_STORE].
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+}
+
+fn new_token(a: &NewTokenArgs) -> Result<(), Failure> {
+    let env = |n: &str| std::env::var(n).ok();
+    let file = a.config.clone().or_else(|| {
+        env("COGITO_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let mut config = cogito_server::Config::load(file.as_deref(), &env)
+        .map_err(|e| Failure::new("usage.config", ErrorClass::Usage, e.to_string()))?;
+    if let Some(d) = &a.data_dir {
+        config.data_dir.clone_from(d);
+    }
+    if let Some(s) = &a.store {
+        config.store = Some(s.clone());
+    }
+    let failed = |e: String| Failure::new("store.unreachable", ErrorClass::Internal, e);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(e.to_string()))?;
+    let token = runtime.block_on(async {
+        use cogito_server::store::Store as _;
+        let url = config.store_url();
+        let store = cogito_server::store::SqlStore::open(&url)
+            .await
+            .map_err(|e| failed(format!("{}: {e}", cogito_server::store::redact(&url))))?;
+        let now = cogito_core::VerificationTime::now().unix();
+        let (row, token) = cogito_server::state::new_admin_token(&a.scope, &a.note, now)
+            .map_err(|e| failed(e.to_string()))?;
+        store
+            .insert_token(&row)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        store
+            .audit(
+                now,
+                "local",
+                "token.create",
+                &row.id,
+                &format!("scope {} (cogito admin new-token)", row.scope),
+            )
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        Ok::<_, Failure>(token)
+    })?;
+    errln!(
+        "a new admin token (scope {}); shown once, keep it:",
+        a.scope
+    );
+    outln!("{token}");
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -599,6 +686,7 @@ pub fn admin(a: &AdminArgs) -> i32 {
             );
             Ok(())
         })()),
+        AdminCommand::NewToken(a) => finish(new_token(a)),
     }
 }
 
@@ -613,8 +701,8 @@ pub struct CollateralArgs {
 
 #[derive(Subcommand, Debug)]
 enum CollateralCommand {
-    /// Preload offline collateral (`--certs` bundle folders: VCEKs, VLEKs,
-    /// AMD CRLs, Intel TDX collateral) into the server's store, for sites
+    /// Preload offline collateral (`--certs` bundle folders: VCEKs, AMD
+    /// CRLs, Intel TDX collateral) into the server's store, for sites
     /// that cannot reach AMD or Intel. DIR is one bundle or a folder of
     /// bundles.
     Import(ImportArgs),
@@ -652,10 +740,17 @@ pub fn import_bodies(dir: &Path) -> Result<Vec<(PathBuf, Value)>, Failure> {
     let mut bodies = Vec::new();
     for d in dirs {
         let snp = cogito_collateral::load_snp_bundle(&d).map_err(bundle_failure)?;
+        // VCEKs only: a VLEK is the host's, and always comes with the
+        // guest's certificate table; nothing looks one up by chip.
+        if snp.vlek.is_some() {
+            crate::out::errln!(
+                "{}: skipping the VLEK (guests send theirs in the certificate table)",
+                d.display()
+            );
+        }
         let certs: Vec<String> = snp
             .vcek
             .iter()
-            .chain(snp.vlek.iter())
             .map(|c| cogito_protocol::encode_b64(c))
             .collect();
         let crls: Vec<String> = snp
@@ -689,7 +784,7 @@ fn import(a: &ImportArgs) -> Result<(), Failure> {
     let remote: Remote = a.remote.connect()?;
     for (d, body) in bodies {
         let bytes = serde_json::to_vec(&body)
-            .map_err(|e| Failure::new("internal", ErrorClass::Internal, e.to_string()))?;
+            .map_err(|e| Failure::new("internal.serialize", ErrorClass::Internal, e.to_string()))?;
         let r: Value = remote.put("/v1/admin/collateral", "application/json", &bytes)?;
         for k in r
             .get("stored")

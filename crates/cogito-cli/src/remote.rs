@@ -234,7 +234,7 @@ impl Remote {
     ) -> Result<T, Failure> {
         let url = self.url(path);
         let bytes = serde_json::to_vec(body)
-            .map_err(|e| Failure::new("internal", ErrorClass::Internal, e.to_string()))?;
+            .map_err(|e| Failure::new("internal.serialize", ErrorClass::Internal, e.to_string()))?;
         let r = self
             .agent
             .post(&url)

@@ -86,10 +86,14 @@ fn full_protocol(tag: &str, store: &[String]) {
     );
     let out = server.cli_ok(&["policy", "push", &pf("fleet.toml")]);
     assert!(
-        out.contains("refvalues measurements.toml: version 1"),
+        out.contains("refvalues refvalues/measurements.toml: version 1"),
         "{out}"
     );
     assert!(out.contains("policy fleet: version 1"), "{out}");
+    // Pushed again unchanged, the include is not versioned again.
+    let again = server.cli_ok(&["policy", "push", &pf("fleet.toml")]);
+    assert!(again.contains("unchanged (version 1)"), "{again}");
+    assert!(again.contains("policy fleet: version 2"), "{again}");
     server.cli_ok(&["policy", "push", &pf("nobody.toml")]);
     let value_file = tmp.path().join("disk-key.bin");
     std::fs::write(&value_file, b"disk key \x00\x01\x02 of the fleet").unwrap();
@@ -382,7 +386,7 @@ fn full_protocol(tag: &str, store: &[String]) {
     );
     let pulled = server.cli_ok(&["policy", "pull", "fleet"]);
     assert!(
-        pulled.contains("include = [\"measurements.toml\"]"),
+        pulled.contains("include = [\"refvalues/measurements.toml\"]"),
         "{pulled}"
     );
     let (_, _, a) = attest(&c, &world, "tdx", Kem::P256, &["disk-key"]);
@@ -406,7 +410,7 @@ fn full_protocol(tag: &str, store: &[String]) {
         "fleet",
     ]);
     let history = server.cli_ok(&["policy", "history", "fleet"]);
-    assert_eq!(history.lines().count(), 3, "{history}");
+    assert_eq!(history.lines().count(), 4, "{history}");
     std::thread::sleep(Duration::from_millis(1100));
     let (_, _, a) = attest(&c, &world, "snp", Kem::X25519, &["disk-key"]);
     let p = refused(&a, 422, "policy.refused");
@@ -549,9 +553,25 @@ fn the_first_start_writes_an_admin_token_0600_and_a_pinnable_certificate() {
     // A restart keeps the token, the keys and the certificate.
     let jwks = c.get("/v1/keys", None).json();
     drop(server);
+    // Recovery of a lost admin token, on the machine, without a server.
+    let out = std::process::Command::new(BIN)
+        .args(["admin", "new-token", "--data-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recovered = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(recovered.starts_with("cgt_") && recovered != token);
     let again = Served::start(tmp.path(), &["--offline"]);
     assert_eq!(again.admin_token(), token);
-    assert_eq!(again.client().get("/v1/keys", None).json(), jwks);
+    let c = again.client();
+    assert_eq!(c.get("/v1/keys", None).json(), jwks);
+    assert_eq!(c.get("/v1/admin/tokens", Some(&recovered)).status, 200);
+    assert_eq!(c.get("/v1/admin/tokens", Some(&token)).status, 200);
 }
 
 #[test]
@@ -602,6 +622,21 @@ fn a_policy_directory_is_served_and_reloaded() {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the change was not picked up"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // A deleted file is no longer served.
+    std::fs::remove_file(dir.join("files.toml")).unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let (_, _, a) = attest(&c, &world, "snp", Kem::X25519, &["k"]);
+        if a.status == 500 {
+            refused(&a, 500, "secret.policy_missing");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the deletion was not picked up"
         );
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -202,3 +202,43 @@ fn the_service_and_cogito_verify_agree_on_every_real_vector() {
     );
     eprintln!("compared {compared} pieces of real evidence");
 }
+
+/// An Azure HCL report binds the guest's 64 bytes through its runtime
+/// data's `user-data` (REPORT_DATA is the hash of the runtime data), and
+/// that is what the service compares with the protocol's binding.
+#[test]
+fn an_azure_hcl_report_binds_its_user_data() {
+    let Some(dir) = cogito_testkit::real_vectors::dir() else {
+        return;
+    };
+    let case = dir.join("snp/milan-v2-azure-hcl-trustee");
+    let bytes = std::fs::read(case.join("hcl_report.bin")).unwrap();
+    let v = cogito_manifest_time(&dir, "snp/milan-v2-azure-hcl-trustee");
+    let verifier = Verifier::new(cogito_attest::Anchors::builtin());
+    let collateral = SuppliedCollateral {
+        snp: cogito_collateral::load_snp_bundle(&case).unwrap(),
+        ..SuppliedCollateral::default()
+    };
+    let verified = cogito_server::attest::verify_evidence(
+        &verifier,
+        &cogito_attest::NoFetch,
+        &cogito_server::attest::service_options(false),
+        &bytes,
+        &collateral,
+        v,
+    )
+    .unwrap();
+    assert_eq!(verified.kind, cogito_attest::EvidenceKind::AzureHclSnp);
+    let bound = cogito_server::attest::guest_report_data(&bytes, &verified).unwrap();
+    // This VM's user-data is 64 zero bytes; its REPORT_DATA is a hash.
+    assert_eq!(bound, vec![0u8; 64]);
+    assert_ne!(bound, verified.claims().report_data.0.to_vec());
+}
+
+fn cogito_manifest_time(dir: &Path, case: &str) -> VerificationTime {
+    let v = cogito_testkit::real_vectors::manifest_vectors(dir)
+        .into_iter()
+        .find(|v| v["dir"].as_str() == Some(case))
+        .unwrap();
+    VerificationTime::parse_rfc3339(v["verify_at"].as_str().unwrap()).unwrap()
+}

@@ -86,6 +86,21 @@ pub struct Sealed {
     pub ciphertext: Vec<u8>,
 }
 
+/// Checks that `public_key` is a valid public key of `kem` as HPKE
+/// serializes it (X25519: 32 bytes; P-256: an uncompressed point on the
+/// curve), so that a request is refused before a nonce is spent on it.
+pub fn check_public_key(kem: Kem, public_key: &[u8]) -> Result<(), SealError> {
+    let ok = match kem {
+        Kem::X25519 => <X25519HkdfSha256 as HpkeKem>::PublicKey::from_bytes(public_key).is_ok(),
+        Kem::P256 => <DhP256HkdfSha256 as HpkeKem>::PublicKey::from_bytes(public_key).is_ok(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SealError::BadKey { kem: kem.as_str() })
+    }
+}
+
 /// Seals `plaintext` to `public_key` (serialized as HPKE serializes it).
 pub fn seal(
     kem: Kem,
@@ -261,6 +276,18 @@ mod tests {
                 .unwrap();
             assert_eq!(g.open("name", &enc, &ct).unwrap(), b"back");
         }
+    }
+
+    #[test]
+    fn public_keys_are_checked_on_the_curve() {
+        let g = GuestKey::generate(Kem::P256);
+        assert!(check_public_key(Kem::P256, &g.public).is_ok());
+        // 65 bytes with the 0x04 prefix, not on the curve.
+        let mut off = g.public.clone();
+        off[64] ^= 1;
+        assert!(check_public_key(Kem::P256, &off).is_err());
+        assert!(check_public_key(Kem::X25519, &[9; 32]).is_ok());
+        assert!(check_public_key(Kem::X25519, &[9; 33]).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //! | scope | may |
 //! |---|---|
-//! | `read` | read everything but secret values |
+//! | `read` | list and read policies, reference values, secrets' names and policies, the audit log (not secret values, not tokens) |
 //! | `policies` | read, and change policies and reference-value files |
 //! | `secrets` | read, read secret values, change secrets |
 //! | `admin` | everything, including tokens, keys and collateral |
@@ -107,7 +107,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/admin/policies/{name}/history", get(policy_history))
         .route("/v1/admin/refvalues", get(list_refvalues))
         .route(
-            "/v1/admin/refvalues/{name}",
+            "/v1/admin/refvalues/{*name}",
             get(get_refvalues).put(put_refvalues),
         )
         .route("/v1/admin/secrets", get(list_secrets))
@@ -148,6 +148,23 @@ fn info(d: DocRow, with_text: bool) -> DocInfo {
 #[derive(Debug, Deserialize)]
 struct VersionQuery {
     version: Option<i64>,
+}
+
+/// A reference-value file's name is the path policies include it by
+/// (`refvalues/web-images.toml`): names as [`valid_name`] takes them,
+/// joined by `/`, with no `.` or `..` part.
+fn valid_path_name(name: &str) -> Result<(), ApiError> {
+    let ok = name.len() <= 256
+        && name
+            .split('/')
+            .all(|part| part != "." && part != ".." && valid_name(part).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Malformed(format!(
+            "name {name:?}: use parts of 1 to 128 of A-Z a-z 0-9 - _ . joined by /"
+        )))
+    }
 }
 
 fn valid_name(name: &str) -> Result<(), ApiError> {
@@ -207,7 +224,10 @@ async fn put_doc(
     text: String,
 ) -> Result<Response, ApiError> {
     admin.require(Need::Policies)?;
-    valid_name(name)?;
+    match kind {
+        DocKind::Policy => valid_name(name)?,
+        DocKind::RefValues => valid_path_name(name)?,
+    }
     // Validate first; the version in force stays when this fails.
     let digest = match kind {
         DocKind::Policy => {
@@ -634,7 +654,13 @@ async fn import_collateral(
         let der = cogito_protocol::decode_b64(c).ok_or(ApiError::BadBase64("snp_certificates"))?;
         let ext = cogito_snp::VcekExtensions::from_certificate(&der, "VCEK")
             .map_err(|e| ApiError::Malformed(e.to_string()))?;
-        let hw_id = ext.hw_id.clone().unwrap_or_default();
+        // A VLEK has no chip id; it comes with the guest's certificate
+        // table, and nothing looks one up by chip.
+        let Some(hw_id) = ext.hw_id.clone() else {
+            return Err(ApiError::Malformed(
+                "snp_certificates: a VLEK (no hwID extension); import VCEKs only".into(),
+            ));
+        };
         let tcb = cogito_snp::TcbParts {
             fmc: ext.fmc_spl,
             bootloader: ext.bl_spl,
@@ -705,9 +731,20 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     a.require(Need::Read)?;
-    let rows = s
+    let rows: Vec<serde_json::Value> = s
         .store
         .audit_log(q.limit.unwrap_or(100).clamp(1, 10_000))
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "at": cogito_core::VerificationTime::from_unix(r.at).to_string(),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "detail": r.detail,
+            })
+        })
+        .collect();
     Ok(Json(rows).into_response())
 }

@@ -24,18 +24,12 @@ fn b64(field: &'static str, v: &str) -> Result<Vec<u8>, ApiError> {
 
 /// A public key of the right size for its KEM.
 pub fn check_key(kem: Kem, key: &[u8]) -> Result<(), ApiError> {
-    let ok = match kem {
-        Kem::X25519 => key.len() == 32,
-        Kem::P256 => key.len() == 65 && key.first() == Some(&4),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Malformed(format!(
-            "public_key.key is not a serialized {} public key",
+    cogito_protocol::check_public_key(kem, key).map_err(|_| {
+        ApiError::Malformed(format!(
+            "public_key.key is not a valid {} public key (X25519: 32 bytes; P-256: an uncompressed point on the curve)",
             kem.as_str()
-        )))
-    }
+        ))
+    })
 }
 
 /// The platform name of a verification.
@@ -127,7 +121,9 @@ pub async fn verify(
             )
         })
         .await?;
-    metrics::histogram!("cogito_verify_seconds").record(started.elapsed().as_secs_f64());
+    let tee = result.as_ref().map_or("unknown", |v| tee_name(v).as_str());
+    metrics::histogram!("cogito_verify_seconds", "tee" => tee)
+        .record(started.elapsed().as_secs_f64());
     result.map_err(|e| {
         metrics::counter!("cogito_verdicts_total", "tee" => "unknown", "result" => "refused", "code" => e_code(&e))
             .increment(1);
@@ -138,6 +134,20 @@ pub async fn verify(
 fn e_code(e: &cogito_attest::AttestError) -> &'static str {
     use cogito_core::CogitoError as _;
     e.code()
+}
+
+/// The 64 bytes the guest chose, as verified evidence binds them: the
+/// report data; for an Azure HCL report, the `user-data` of its runtime
+/// data (the SNP REPORT_DATA there is the hash of that runtime data,
+/// which the pipeline has checked, and the guest's vTPM sets user-data).
+pub fn guest_report_data(evidence: &[u8], v: &Verification) -> Option<Vec<u8>> {
+    if v.kind != cogito_attest::EvidenceKind::AzureHclSnp {
+        return Some(v.claims().report_data.0.to_vec());
+    }
+    let hcl = cogito_snp::HclReport::parse(evidence).ok()?;
+    let runtime: serde_json::Value = serde_json::from_slice(hcl.var_data).ok()?;
+    let user_data = hex::decode(runtime.get("user-data")?.as_str()?).ok()?;
+    (user_data.len() == 64).then_some(user_data)
 }
 
 /// The service's verification step, as a verification thread runs it:
@@ -207,7 +217,7 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
     let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
         .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;
 
-    let verification = verify(&state, evidence, collateral, now).await?;
+    let verification = verify(&state, evidence.clone(), collateral, now).await?;
     let tee = tee_name(&verification);
     if tee != checked.tee {
         return Err(ApiError::TeeMismatch {
@@ -215,7 +225,7 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
             evidence: tee.as_str(),
         });
     }
-    if verification.claims().report_data.0.as_slice() != expected.as_slice() {
+    if guest_report_data(&evidence, &verification).as_deref() != Some(expected.as_slice()) {
         metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "refused", "code" => "attest.binding_mismatch").increment(1);
         return Err(ApiError::BindingMismatch);
     }

@@ -145,6 +145,22 @@ pub enum ApiError {
     /// The store failed.
     #[error("the store is unavailable")]
     StoreUnavailable,
+    /// The service is not ready (the store does not answer or no signing
+    /// key is loaded).
+    #[error("not ready: {0}")]
+    NotReady(&'static str),
+    /// No route has this path.
+    #[error("no such route")]
+    NoSuchRoute,
+    /// The route exists, not with this method.
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
+    /// The request took longer than the configured timeout.
+    #[error("the request took too long")]
+    Timeout,
+    /// Another refusal of the HTTP layer.
+    #[error("refused: {0}")]
+    Refused(StatusCode),
     /// A bug or an environment failure; details are in the log.
     #[error("internal error")]
     Internal,
@@ -177,6 +193,11 @@ impl ApiError {
             ApiError::RateLimited => "request.rate_limited",
             ApiError::Saturated => "service.saturated",
             ApiError::StoreUnavailable => "store.unavailable",
+            ApiError::NotReady(_) => "service.not_ready",
+            ApiError::NoSuchRoute => "request.no_such_route",
+            ApiError::MethodNotAllowed => "request.method_not_allowed",
+            ApiError::Timeout => "request.timeout",
+            ApiError::Refused(_) => "request.refused",
             ApiError::Internal => "internal.error",
         }
     }
@@ -198,9 +219,14 @@ impl ApiError {
             | ApiError::BindingMismatch
             | ApiError::PolicyRefused { .. }
             | ApiError::PolicyInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Evidence { class, .. } => match class {
+            ApiError::Evidence { class, code, .. } => match class {
                 ErrorClass::BadInput | ErrorClass::Usage => StatusCode::BAD_REQUEST,
                 ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                // A platform key the operator has not configured does not
+                // appear by retrying: the evidence is refused.
+                ErrorClass::CollateralUnavailable if code.starts_with("cca.key.") => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 ErrorClass::CollateralUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
@@ -215,7 +241,13 @@ impl ApiError {
                 StatusCode::FORBIDDEN
             }
             ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Saturated | ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Saturated
+            | ApiError::StoreUnavailable
+            | ApiError::NotReady(_)
+            | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Refused(s) => *s,
         }
     }
 
@@ -282,12 +314,16 @@ pub fn problem_response(p: &Problem, retry_after: Option<u64>) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = match self {
-            ApiError::Saturated | ApiError::StoreUnavailable | ApiError::RateLimited => Some(1),
-            ApiError::Evidence {
-                class: ErrorClass::CollateralUnavailable,
-                ..
-            } => Some(30),
+        let retry = match (&self, self.status()) {
+            (
+                ApiError::Saturated
+                | ApiError::StoreUnavailable
+                | ApiError::RateLimited
+                | ApiError::NotReady(_)
+                | ApiError::Timeout,
+                _,
+            ) => Some(1),
+            (ApiError::Evidence { .. }, StatusCode::SERVICE_UNAVAILABLE) => Some(30),
             _ => None,
         };
         problem_response(&self.problem(), retry)

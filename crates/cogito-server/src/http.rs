@@ -135,7 +135,7 @@ async fn record(req: Request, next: Next) -> Response {
 
 /// Turns axum's own plain-text refusals (unknown route, wrong method) into
 /// problem documents.
-async fn problems_only(req: Request, next: Next) -> Response {
+async fn problems_only(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let is_problem = response
         .headers()
@@ -145,26 +145,15 @@ async fn problems_only(req: Request, next: Next) -> Response {
     if is_problem || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let code = match status {
-        StatusCode::NOT_FOUND => "request.no_such_route",
-        StatusCode::METHOD_NOT_ALLOWED => "request.method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "request.too_large",
+    let refusal = match status {
+        StatusCode::NOT_FOUND => ApiError::NoSuchRoute,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(limit),
         // The timeout layer's answer.
-        StatusCode::SERVICE_UNAVAILABLE => "request.timeout",
-        _ => "request.refused",
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Timeout,
+        other => ApiError::Refused(other),
     };
-    let retry = (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1);
-    let p = Problem {
-        kind: format!("urn:cogito:problem:{code}"),
-        title: status.canonical_reason().unwrap_or("refused").to_string(),
-        status: status.as_u16(),
-        detail: status.canonical_reason().unwrap_or("refused").to_string(),
-        code: code.to_string(),
-        secret: None,
-        policy: None,
-        rules: Vec::new(),
-    };
-    crate::error::problem_response(&p, retry)
+    refusal.into_response()
 }
 
 /// The router (without TLS or a listener: tests and the demo mount it).
@@ -201,7 +190,7 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
-        .layer(middleware::from_fn(problems_only))
+        .layer(middleware::from_fn_with_state(limit, problems_only))
         .layer(middleware::from_fn(record))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -273,7 +262,17 @@ async fn secret(
     let token = bearer(&headers).ok_or(ApiError::TokenMissing)?;
     let now = now();
     let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
-    let view = crate::token::check(&state.keys, token, now, lifetime)?;
+    let view = match crate::token::check(&state.keys, token, now, lifetime) {
+        // Signed by a key this replica has not loaded yet: another replica
+        // may have rotated a moment ago.
+        Err(ApiError::TokenInvalid(why))
+            if why == crate::token::UNKNOWN_KEY
+                && state.keys.reload_if_stale(&*state.store, now).await =>
+        {
+            crate::token::check(&state.keys, token, now, lifetime)?
+        }
+        other => other?,
+    };
     let guarded = crate::attest::guarded(&state, std::slice::from_ref(&name), now).await?;
     let Some(g) = guarded.first() else {
         return Err(ApiError::UnknownSecret(name));
@@ -319,16 +318,13 @@ async fn healthz() -> &'static str {
 
 /// Ready: the store answers and the keys are loaded.
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let store_ok = state.store.ping().await.is_ok();
-    let keys_ok = state.keys.with_signer(|_| ()).is_some();
-    if store_ok && keys_ok {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        let mut r = (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response();
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        r
+    if state.store.ping().await.is_err() {
+        return ApiError::NotReady("the store does not answer").into_response();
     }
+    if state.keys.with_signer(|_| ()).is_none() {
+        return ApiError::NotReady("no signing key is loaded").into_response();
+    }
+    (StatusCode::OK, "ready\n").into_response()
 }
 
 #[derive(OpenApi)]

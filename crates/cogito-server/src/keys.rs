@@ -209,7 +209,14 @@ pub struct KeyRing {
     kek: Kek,
     signing: RwLock<Vec<SigningKey>>,
     nonce: RwLock<Vec<(String, hmac::Key)>>,
+    /// When the keys were last read from the store (Unix seconds).
+    loaded_at: std::sync::atomic::AtomicI64,
 }
+
+/// Seconds between the background reloads of the keys (`lib.rs`), and so
+/// the longest a replica may go on signing with a key another replica has
+/// retired.
+pub const RELOAD_SECS: i64 = 30;
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,6 +238,7 @@ impl KeyRing {
             kek,
             signing: RwLock::new(Vec::new()),
             nonce: RwLock::new(Vec::new()),
+            loaded_at: std::sync::atomic::AtomicI64::new(0),
         };
         if store.keys("signing").await?.is_empty() {
             ring.create_signing_key(store, now).await?;
@@ -322,7 +330,22 @@ impl KeyRing {
         if let Ok(mut n) = self.nonce.write() {
             *n = nonce;
         }
+        self.loaded_at.store(
+            cogito_core::VerificationTime::now().unix(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(())
+    }
+
+    /// Reloads unless the keys were read in the last second: a token
+    /// signed by a key another replica just made is then honoured at once,
+    /// and unknown key ids cannot make every request read the store.
+    pub async fn reload_if_stale(&self, store: &dyn Store, now: i64) -> bool {
+        let last = self.loaded_at.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) < 1 {
+            return false;
+        }
+        self.reload(store).await.is_ok()
     }
 
     /// Runs `f` with the signing key in use.
@@ -332,16 +355,16 @@ impl KeyRing {
     }
 
     /// The public keys a token may be signed with: the active ones, and
-    /// the retired ones whose tokens may not have expired at `now`.
+    /// the retired ones whose tokens may not have expired at `now`. A
+    /// replica may sign with a retired key until its next reload, so a
+    /// retired key stays for the token lifetime plus two reload periods.
     pub fn verifying_keys(&self, now: i64, token_lifetime: i64) -> Vec<(String, Vec<u8>)> {
+        let keep = token_lifetime.saturating_add(2 * RELOAD_SECS);
         self.signing
             .read()
             .map(|keys| {
                 keys.iter()
-                    .filter(|k| {
-                        k.retired
-                            .is_none_or(|r| r.saturating_add(token_lifetime) >= now)
-                    })
+                    .filter(|k| k.retired.is_none_or(|r| r.saturating_add(keep) >= now))
                     .map(|k| (k.kid.clone(), k.public.clone()))
                     .collect()
             })

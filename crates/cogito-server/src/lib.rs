@@ -70,6 +70,18 @@ pub fn metrics_handle() -> PrometheusHandle {
             // leaves ours rendering nothing, which is still a valid page.
             let _ = metrics::set_global_recorder(recorder);
             describe_metrics();
+            // Counters without labels exist from the start, at zero, so a
+            // dashboard and an alert see them before the first event.
+            for name in [
+                "cogito_store_errors_total",
+                "cogito_secrets_released_total",
+                "cogito_collateral_cache_hits_total",
+                "cogito_collateral_fetches_total",
+                "cogito_collateral_fetch_failures_total",
+            ] {
+                metrics::counter!(name).increment(0);
+            }
+            metrics::gauge!("cogito_verify_queue_depth").set(0.0);
             handle
         })
         .clone()
@@ -247,7 +259,9 @@ fn background_tasks(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
     }));
     let s = state.clone();
     tasks.push(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            u64::try_from(keys::RELOAD_SECS).unwrap_or(30),
+        ));
         tick.tick().await;
         loop {
             tick.tick().await;

@@ -162,7 +162,8 @@ impl PolicyCache {
 
     /// Reads `policy_dir` again: every `NAME.toml` that loads replaces the
     /// served version of NAME; one that does not is reported and the
-    /// previous version stays. Returns the errors.
+    /// previous version stays; a deleted file is served no longer. Returns
+    /// the errors.
     pub fn reload_dir(&self) -> Vec<String> {
         let Some(dir) = &self.dir else {
             return Vec::new();
@@ -173,6 +174,7 @@ impl PolicyCache {
             Err(e) => return vec![format!("{}: {e}", dir.display())],
         };
         let mut loaded = HashMap::new();
+        let mut present = std::collections::HashSet::new();
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|x| x != "toml") {
@@ -185,6 +187,7 @@ impl PolicyCache {
             else {
                 continue;
             };
+            present.insert(name.clone());
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
@@ -211,6 +214,9 @@ impl PolicyCache {
             }
         }
         if let Ok(mut f) = self.files.write() {
+            // A deleted file's policy is no longer served; a file that
+            // does not load keeps its previous version.
+            f.retain(|name, _| present.contains(name));
             for (name, p) in loaded {
                 f.insert(name, p);
             }

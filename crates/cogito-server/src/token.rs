@@ -125,6 +125,9 @@ pub fn issue(
     })
 }
 
+/// Why a token whose key id this replica does not know is refused.
+pub const UNKNOWN_KEY: &str = "signed by no key of this service";
+
 /// What a valid token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenView {
@@ -149,7 +152,7 @@ pub fn check(keys: &KeyRing, token: &str, now: i64, lifetime: i64) -> Result<Tok
         .verifying_keys(now, lifetime)
         .into_iter()
         .find(|(k, _)| *k == kid)
-        .ok_or_else(|| bad("signed by no key of this service"))?;
+        .ok_or_else(|| bad(UNKNOWN_KEY))?;
     let (x, y) = public
         .get(1..33)
         .zip(public.get(33..65))

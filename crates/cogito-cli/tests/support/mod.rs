@@ -564,8 +564,9 @@ impl World {
         }
         let policies = dir.join("policies");
         std::fs::create_dir_all(&policies).unwrap();
+        std::fs::create_dir_all(policies.join("refvalues")).unwrap();
         std::fs::write(
-            policies.join("measurements.toml"),
+            policies.join("refvalues/measurements.toml"),
             format!(
                 "note = \"the fleet's images\"\n[snp]\nmeasurements = [\"{}\"]\n[tdx]\nmrtd = [\"{}\"]\n[cca]\nrim = [\"{}\"]\n",
                 hex(&LiveSnp::measurement_default()),
@@ -576,7 +577,7 @@ impl World {
         .unwrap();
         std::fs::write(
             policies.join("fleet.toml"),
-            "[policy]\nname = \"fleet\"\ninclude = [\"measurements.toml\"]\n[snp]\n[tdx]\n[cca]\n",
+            "[policy]\nname = \"fleet\"\ninclude = [\"refvalues/measurements.toml\"]\n[snp]\n[tdx]\n[cca]\n",
         )
         .unwrap();
         // Accepts no SEV-SNP guest: its one allowed measurement is zeros.
