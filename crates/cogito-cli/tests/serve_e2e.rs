@@ -473,6 +473,30 @@ fn full_protocol(tag: &str, store: &[String]) {
     ] {
         assert!(metrics.contains(series), "{series} missing from /metrics");
     }
+    // Every series the Grafana dashboard in contrib/ queries is one this
+    // server exports.
+    let dashboard: Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../contrib/grafana/cogito.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(exprs.len() >= 10, "{exprs:?}");
+    for expr in &exprs {
+        for series in metric_names(expr) {
+            assert!(
+                metrics
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{series}{{"))
+                        || l.starts_with(&format!("{series} "))),
+                "the dashboard queries {series}, which /metrics does not export ({expr})"
+            );
+        }
+    }
     let log = server.log.lock().unwrap().join("\n");
     assert!(!log.contains("of the fleet"), "a secret in the logs");
     assert!(!log.contains(&token), "a token in the logs");
@@ -480,6 +504,36 @@ fn full_protocol(tag: &str, store: &[String]) {
         !log.contains(&server.admin_token()),
         "the admin token in the logs"
     );
+}
+
+fn collect_exprs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("expr", Value::String(e)) => out.push(e.clone()),
+                    _ => collect_exprs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_exprs(v, out)),
+        _ => {}
+    }
+}
+
+/// The `cogito_…` series names in a PromQL expression.
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(i) = rest.find("cogito_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    names
 }
 
 fn decode_b64_url(s: &str) -> Vec<u8> {
