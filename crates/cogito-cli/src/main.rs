@@ -16,6 +16,9 @@
 // Everything printed goes through `out`, which ends quietly on a closed pipe.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod demo;
 mod eventlog;
 mod evidence;

@@ -65,6 +65,15 @@ impl<K: Hash + Eq, V: Clone> SharedLru<K, V> {
         }
     }
 
+    /// Removes `key`.
+    pub fn remove(&self, key: &K) {
+        if let Some(m) = &self.inner {
+            if let Ok(mut m) = m.lock() {
+                m.pop(key);
+            }
+        }
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.inner

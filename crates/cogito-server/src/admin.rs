@@ -464,6 +464,7 @@ async fn put_secret(
         author: a.actor(),
     };
     let version = s.store.put_secret(&row).await?;
+    s.secrets.forget(&name);
     s.store
         .audit(
             at,
@@ -497,6 +498,7 @@ async fn delete_secret(
     if !s.store.delete_secret(&name, at).await? {
         return Err(ApiError::NotFound(name));
     }
+    s.secrets.forget(&name);
     s.store
         .audit(at, &a.actor(), "secret.delete", &name, "every version")
         .await?;

@@ -61,11 +61,15 @@ pub async fn guarded(
         if out.iter().any(|g| &g.secret.name == name) {
             continue;
         }
-        let secret = state
-            .store
-            .secret(name)
-            .await?
-            .ok_or_else(|| ApiError::UnknownSecret(name.clone()))?;
+        let row = match state.secrets.get(name, now) {
+            Some(row) => row,
+            None => {
+                let row = state.store.secret(name).await?;
+                state.secrets.put(name, now, row.clone());
+                row
+            }
+        };
+        let secret = row.ok_or_else(|| ApiError::UnknownSecret(name.clone()))?;
         let policy = state
             .policies
             .get(&*state.store, &secret.policy, secret.policy_version, now)
@@ -250,8 +254,8 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
 
     // Single use, across replicas: the one statement that decides.
     if !state
-        .store
-        .consume_nonce(&checked.id, checked.expires)
+        .nonces
+        .consume(checked.id.clone(), checked.expires)
         .await?
     {
         return Err(ApiError::NonceReplayed);

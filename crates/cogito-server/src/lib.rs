@@ -24,8 +24,10 @@
 
 pub mod admin;
 pub mod attest;
+pub mod cache;
 pub mod collateral;
 pub mod config;
+pub mod consume;
 pub mod error;
 pub mod http;
 pub mod keys;

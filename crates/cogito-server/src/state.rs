@@ -44,6 +44,10 @@ pub struct AppState {
     pub options: Options,
     /// Per-client rate limit.
     pub limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Secrets' rows, reused for a second.
+    pub secrets: crate::cache::TtlCache<Option<crate::store::SecretRow>>,
+    /// Used nonces, written in batches.
+    pub nonces: crate::consume::NonceSink,
 }
 
 impl std::fmt::Debug for AppState {
@@ -221,6 +225,7 @@ impl AppState {
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
         let options = crate::attest::service_options(config.anchors.cca_allow_test_keys);
+        let nonces = crate::consume::NonceSink::start(store.clone());
         Ok(Arc::new(AppState {
             config,
             store,
@@ -231,6 +236,8 @@ impl AppState {
             policies,
             options,
             limiter,
+            secrets: crate::cache::TtlCache::default(),
+            nonces,
         }))
     }
 }

@@ -18,9 +18,16 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
 /// A store failure (the request is answered 503; details go to the log).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct StoreError(String);
+
+impl StoreError {
+    /// A failure described in words.
+    pub fn new(what: impl Into<String>) -> StoreError {
+        StoreError(what.into())
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -186,6 +193,9 @@ pub trait Store: Send + Sync {
 
     /// Consumes a nonce: `true` the first time, `false` ever after.
     async fn consume_nonce(&self, id: &[u8], expires: i64) -> Result<bool, StoreError>;
+    /// Consumes distinct nonces in one statement: for each, `true` when
+    /// this call consumed it, `false` when it was consumed before.
+    async fn consume_nonces(&self, nonces: &[(Vec<u8>, i64)]) -> Result<Vec<bool>, StoreError>;
     /// Forgets used nonces that have expired; returns how many.
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError>;
 
@@ -257,10 +267,16 @@ impl SqlStore {
         let opts = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
-                Backend::Sqlite => 8,
+                // One writer at a time anyway; readers in WAL mode do not
+                // wait for it.
+                Backend::Sqlite => 4,
                 Backend::Postgres => 16,
             })
             .acquire_timeout(std::time::Duration::from_secs(5))
+            // A SQLite connection is a file handle in this process; it
+            // cannot have gone away, and pinging it before every use cost
+            // a thread round trip per query. A PostgreSQL connection can.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -570,6 +586,35 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn consume_nonces(&self, nonces: &[(Vec<u8>, i64)]) -> Result<Vec<bool>, StoreError> {
+        if nonces.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement, so one transaction: a row is inserted only if no
+        // statement (of any replica) inserted it before, and RETURNING
+        // names exactly the rows this one inserted.
+        let mut sql = String::from("INSERT INTO used_nonces (id, expires) VALUES ");
+        for i in 0..nonces.len() {
+            let a = i.saturating_mul(2).saturating_add(1);
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${a}, ${})", a.saturating_add(1)));
+        }
+        sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        // The statement text holds placeholders only; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, expires) in nonces {
+            q = q.bind(id.clone()).bind(*expires);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut inserted = std::collections::HashSet::new();
+        for r in &rows {
+            inserted.insert(r.try_get::<Vec<u8>, _>(0)?);
+        }
+        Ok(nonces.iter().map(|(id, _)| inserted.contains(id)).collect())
     }
 
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
