@@ -159,7 +159,8 @@ pub fn run(_args: &DemoArgs) -> i32 {
         ),
     ];
     let mut ok = true;
-    for r in runs {
+    let service = crate::demo_service::run();
+    for r in runs.into_iter().chain([service]) {
         match r {
             Ok(true) => {}
             Ok(false) => ok = false,
@@ -170,7 +171,7 @@ pub fn run(_args: &DemoArgs) -> i32 {
         }
     }
     if ok {
-        outln!("demo: all five outcomes are as expected (1 verified, 2 and 3 refused; policy 4 accepts, 5 refuses)");
+        outln!("demo: all outcomes are as expected (1 verified, 2 and 3 refused; policy 4 accepts, 5 refuses; the service releases the secret to guest 7 and refuses guest 8)");
         0
     } else {
         outln!("demo: an outcome was not as expected");

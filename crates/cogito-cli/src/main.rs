@@ -20,6 +20,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod demo;
+mod demo_service;
 mod eventlog;
 mod evidence;
 mod failure;

@@ -134,7 +134,15 @@ fn demo_runs_on_embedded_evidence() {
     assert!(text.contains("POLICY ACCEPTED"), "{text}");
     assert!(text.contains("POLICY REFUSED"), "{text}");
     assert!(text.contains("✗ snp.measurements"), "{text}");
-    assert!(text.contains("all five outcomes are as expected"), "{text}");
+    // The last act: the service in-process, a simulated guest served, a
+    // tampered one refused with the rule named.
+    assert!(text.contains("SIMULATED guest"), "{text}");
+    assert!(
+        text.contains("the guest opens it: \"correct horse battery staple\""),
+        "{text}"
+    );
+    assert!(text.contains("HTTP 422 policy.refused"), "{text}");
+    assert!(text.contains("all outcomes are as expected"), "{text}");
 }
 
 #[test]
