@@ -672,6 +672,7 @@ async fn import_collateral(
         };
         let key = crate::collateral::vcek_key(&hw_id, &tcb);
         s.store.put_collateral(&key, &der, at).await?;
+        s.source.forget(&key);
         keys.push(key);
     }
     for c in &req.snp_crls {
@@ -688,6 +689,7 @@ async fn import_collateral(
         for kind in [cogito_snp::SigningKey::Vcek, cogito_snp::SigningKey::Vlek] {
             let key = crate::collateral::snp_crl_key(product, kind);
             s.store.put_collateral(&key, &der, at).await?;
+            s.source.forget(&key);
             keys.push(key);
         }
     }
@@ -714,6 +716,7 @@ async fn import_collateral(
         let key = crate::collateral::tdx_key(&fmspc, ca);
         let body = serde_json::to_vec(t).map_err(|_| ApiError::Internal)?;
         s.store.put_collateral(&key, &body, at).await?;
+        s.source.forget(&key);
         keys.push(key);
     }
     s.store

@@ -102,44 +102,6 @@ pub fn explained(a: &Appraisal, explain: Explain) -> Vec<FailedRule> {
     }
 }
 
-/// Verifies evidence on the pool, with the options every service
-/// verification uses (the policies decide).
-pub async fn verify(
-    state: &Arc<AppState>,
-    evidence: Vec<u8>,
-    collateral: SuppliedCollateral,
-    at: i64,
-) -> Result<Verification, ApiError> {
-    let st = state.clone();
-    let started = std::time::Instant::now();
-    let result = state
-        .pool
-        .run(move || {
-            verify_evidence(
-                &st.verifier,
-                &st.source,
-                &st.options,
-                &evidence,
-                &collateral,
-                cogito_core::VerificationTime::from_unix(at),
-            )
-        })
-        .await?;
-    let tee = result.as_ref().map_or("unknown", |v| tee_name(v).as_str());
-    metrics::histogram!("cogito_verify_seconds", "tee" => tee)
-        .record(started.elapsed().as_secs_f64());
-    result.map_err(|e| {
-        metrics::counter!("cogito_verdicts_total", "tee" => "unknown", "result" => "refused", "code" => e_code(&e))
-            .increment(1);
-        ApiError::evidence(&e)
-    })
-}
-
-fn e_code(e: &cogito_attest::AttestError) -> &'static str {
-    use cogito_core::CogitoError as _;
-    e.code()
-}
-
 /// The 64 bytes the guest chose, as verified evidence binds them: the
 /// report data; for an Azure HCL report, the `user-data` of its runtime
 /// data (the SNP REPORT_DATA there is the hash of that runtime data,
@@ -221,28 +183,92 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
     let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
         .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;
 
-    let verification = verify(&state, evidence.clone(), collateral, now).await?;
-    let tee = tee_name(&verification);
+    // Everything that costs CPU runs in one job on the verification pool:
+    // verification, appraisal, the token's signature, the sealing. What
+    // it prepares leaves the service only once the nonce is consumed.
+    let st = state.clone();
+    let started = std::time::Instant::now();
+    let (nonce_id, nonce_expires) = (checked.id.clone(), checked.expires);
+    let (tee, answer) = state
+        .pool
+        .run(move || {
+            let at = cogito_core::VerificationTime::from_unix(now);
+            let verified = verify_evidence(
+                &st.verifier,
+                &st.source,
+                &st.options,
+                &evidence,
+                &collateral,
+                at,
+            );
+            let tee = verified
+                .as_ref()
+                .map_or("unknown", |v| tee_name(v).as_str());
+            metrics::histogram!("cogito_verify_seconds", "tee" => tee)
+                .record(started.elapsed().as_secs_f64());
+            let prepared = verified.map_err(|e| ApiError::evidence(&e)).and_then(|v| {
+                prepare(
+                    &st,
+                    &v,
+                    &evidence,
+                    &checked,
+                    &expected,
+                    &secrets,
+                    now,
+                    kem,
+                    &public_key,
+                )
+            });
+            (tee, prepared)
+        })
+        .await?;
+    let answer = answer.inspect_err(|e| {
+        metrics::counter!("cogito_verdicts_total", "tee" => tee, "result" => "refused", "code" => e.code())
+            .increment(1);
+    })?;
+
+    // Single use, across replicas: the one statement that decides.
+    if !state.nonces.consume(nonce_id, nonce_expires).await? {
+        metrics::counter!("cogito_verdicts_total", "tee" => tee, "result" => "refused", "code" => "nonce.replayed").increment(1);
+        return Err(ApiError::NonceReplayed);
+    }
+    metrics::counter!("cogito_verdicts_total", "tee" => tee, "result" => "accepted", "code" => "ok").increment(1);
+    Ok(answer)
+}
+
+/// After verification, on the pool: the platform and the binding, each
+/// requested secret's policy, the token and the sealed secrets.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    state: &AppState,
+    verification: &Verification,
+    evidence: &[u8],
+    checked: &crate::nonce::CheckedNonce,
+    expected: &[u8; 64],
+    secrets: &[Guarded],
+    now: i64,
+    kem: Kem,
+    public_key: &[u8],
+) -> Result<AttestResponse, ApiError> {
+    let tee = tee_name(verification);
     if tee != checked.tee {
         return Err(ApiError::TeeMismatch {
             challenged: checked.tee.as_str(),
             evidence: tee.as_str(),
         });
     }
-    if guest_report_data(&evidence, &verification).as_deref() != Some(expected.as_slice()) {
-        metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "refused", "code" => "attest.binding_mismatch").increment(1);
+    if guest_report_data(evidence, verification).as_deref() != Some(expected.as_slice()) {
         return Err(ApiError::BindingMismatch);
     }
 
     // Every requested secret's policy, each appraised once.
     let mut appraisals: Vec<(Arc<LoadedPolicy>, Appraisal)> = Vec::new();
-    for g in &secrets {
+    for g in secrets {
         if appraisals.iter().any(|(p, _)| Arc::ptr_eq(p, &g.policy)) {
             continue;
         }
         let a = verification.appraise(&g.policy.policy);
         if !a.accepted {
-            metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "refused", "code" => "policy.refused").increment(1);
             return Err(ApiError::PolicyRefused {
                 secret: g.secret.name.clone(),
                 policy: g.policy.name.clone(),
@@ -250,15 +276,6 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
             });
         }
         appraisals.push((g.policy.clone(), a));
-    }
-
-    // Single use, across replicas: the one statement that decides.
-    if !state
-        .nonces
-        .consume(checked.id.clone(), checked.expires)
-        .await?
-    {
-        return Err(ApiError::NonceReplayed);
     }
 
     let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
@@ -275,16 +292,15 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
         &state.keys,
         now,
         expires,
-        &verification,
+        verification,
         &accepted,
         kem,
-        &public_key,
+        public_key,
     )?;
     let mut sealed = Vec::with_capacity(secrets.len());
-    for g in &secrets {
-        sealed.push(seal_secret(&state, &g.secret, kem, &public_key)?);
+    for g in secrets {
+        sealed.push(seal_secret(state, &g.secret, kem, public_key)?);
     }
-    metrics::counter!("cogito_verdicts_total", "tee" => tee.as_str(), "result" => "accepted", "code" => "ok").increment(1);
     Ok(AttestResponse {
         token,
         token_expires_at: cogito_core::VerificationTime::from_unix(expires).to_string(),

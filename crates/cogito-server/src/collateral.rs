@@ -19,6 +19,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use cogito_core::lru::SharedLru;
+
 use cogito_attest::{AttestError, CollateralSource, VendorSource};
 use cogito_collateral::CollateralError;
 use cogito_core::AmdProduct;
@@ -117,7 +119,24 @@ pub struct StoreSource {
     vendor: Option<VendorSource>,
     runtime: tokio::runtime::Handle,
     flights: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// What the store answered (found or not), kept for [`MEMO_SECS`]:
+    /// every verification asks for its collateral (a TDX quote's TCB Info
+    /// and QE Identity, AMD's CRL), and a store query, its decoding and
+    /// the thread hops they cost each time measured at more than the
+    /// cached verification itself.
+    memo: SharedLru<String, Memo>,
+    /// Decoded TDX collateral, by the bytes' key, for as long.
+    tdx_memo: SharedLru<String, (i64, Option<Arc<cogito_tdx::Collateral>>)>,
 }
+
+/// When the store was asked, and its answer: the object and when it was
+/// fetched from the vendor, or nothing.
+type Memo = (i64, Option<(Arc<Vec<u8>>, i64)>);
+
+/// Seconds the store's answer about a collateral object is reused without
+/// asking it again. Collateral changes by the day; an import through
+/// another replica is seen within this time (through this one, at once).
+pub const MEMO_SECS: i64 = 60;
 
 impl std::fmt::Debug for StoreSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -151,17 +170,48 @@ impl StoreSource {
             vendor,
             runtime,
             flights: Mutex::new(HashMap::new()),
+            memo: SharedLru::new(4096),
+            tdx_memo: SharedLru::new(1024),
         }
     }
 
+    /// Forgets what the store said about `key` (after an import).
+    pub fn forget(&self, key: &str) {
+        self.memo.remove(&key.to_string());
+        self.tdx_memo.remove(&key.to_string());
+    }
+
     fn stored(&self, key: &str) -> Option<(Vec<u8>, i64)> {
+        let now = now();
+        if let Some((at, found)) = self.memo.get(&key.to_string()) {
+            if now.saturating_sub(at) < MEMO_SECS {
+                return found.map(|(b, t)| (b.to_vec(), t));
+            }
+        }
         match self.runtime.block_on(self.store.collateral(key)) {
-            Ok(found) => found,
+            Ok(found) => {
+                self.memo.insert(
+                    key.to_string(),
+                    (now, found.clone().map(|(b, t)| (Arc::new(b), t))),
+                );
+                found
+            }
             Err(e) => {
                 tracing::warn!(key, error = %e, "collateral cache lookup failed");
                 metrics::counter!("cogito_store_errors_total").increment(1);
                 None
             }
+        }
+    }
+
+    fn put(&self, key: &str, body: &[u8], at: i64) {
+        self.forget(key);
+        if let Err(e) = self
+            .runtime
+            .block_on(self.store.put_collateral(key, body, at))
+        {
+            tracing::warn!(key, error = %e, "could not cache collateral");
+            metrics::counter!("cogito_store_errors_total").increment(1);
         }
     }
 
@@ -201,13 +251,7 @@ impl StoreSource {
         metrics::counter!("cogito_collateral_fetches_total").increment(1);
         match fetch(vendor) {
             Ok(Some(body)) => {
-                if let Err(e) = self
-                    .runtime
-                    .block_on(self.store.put_collateral(key, &body, now()))
-                {
-                    tracing::warn!(key, error = %e, "could not cache collateral");
-                    metrics::counter!("cogito_store_errors_total").increment(1);
-                }
+                self.put(key, &body, now());
                 Ok(Some(body))
             }
             Ok(None) => Ok(first.map(|(b, _)| b)),
@@ -258,12 +302,24 @@ impl CollateralSource for StoreSource {
         ca: PckCaKind,
     ) -> Result<Option<cogito_tdx::Collateral>, AttestError> {
         let key = tdx_key(fmspc, ca);
+        let now = now();
+        if let Some((at, found)) = self.tdx_memo.get(&key) {
+            // Fresh by the store's measure too: past REFRESH_SECS the
+            // vendor is asked again, through `get`.
+            let fresh = found.is_some() || self.vendor.is_none();
+            if fresh && now.saturating_sub(at) < MEMO_SECS {
+                return Ok(found.map(|c| (*c).clone()));
+            }
+        }
         let body = self.get(&key, true, |v| {
             Ok(v.tdx_collateral(fmspc, ca)?
                 .and_then(|c| serde_json::to_vec(&StoredTdx::new(&c)).ok()))
         })?;
-        Ok(body
+        let decoded = body
             .and_then(|b| serde_json::from_slice::<StoredTdx>(&b).ok())
-            .and_then(|s| s.collateral()))
+            .and_then(|s| s.collateral());
+        self.tdx_memo
+            .insert(key, (now, decoded.clone().map(Arc::new)));
+        Ok(decoded)
     }
 }
