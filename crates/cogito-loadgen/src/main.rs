@@ -609,7 +609,11 @@ fn run() -> Result<()> {
         run_phase(&server.url, &ca, &world, kem, args.concurrency, args.warmup)?;
     }
     let pid = server.child.id().to_string();
-    let (srv0, gen0, all0) = (cpu_seconds(&pid)?, cpu_seconds("self")?, machine_busy_seconds()?);
+    let (srv0, gen0, all0) = (
+        cpu_seconds(&pid)?,
+        cpu_seconds("self")?,
+        machine_busy_seconds()?,
+    );
     let started = Instant::now();
     let phase = run_phase(
         &server.url,
