@@ -95,7 +95,7 @@ enum Command {
     Token(manage::TokenArgs),
     /// Show the service's audit log.
     Audit(manage::AuditArgs),
-    /// Service administration (rotate-signing-key).
+    /// Service administration (rotate-signing-key, new-token).
     Admin(manage::AdminArgs),
     /// Preload offline collateral into the service's store.
     Collateral(manage::CollateralArgs),

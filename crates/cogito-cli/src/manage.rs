@@ -1,8 +1,9 @@
 //! The operator's side of the admin API: `cogito policy push|pull|history|
 //! list`, `cogito secret …`, `cogito token …`, `cogito audit`, `cogito
-//! admin rotate-signing-key` and `cogito collateral import`. Each is one or
-//! two HTTP calls through [`crate::remote`]; the server validates, versions
-//! and audits.
+//! admin rotate-signing-key|new-token` and `cogito collateral import`. Each
+//! is one or two HTTP calls through [`crate::remote`] (but `admin
+//! new-token`, which writes to the store itself); the server validates,
+//! versions and audits.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -576,7 +577,7 @@ pub fn audit(a: &AuditArgs) -> i32 {
 
 // ------------------------------------------------------------------- admin
 
-/// `cogito admin rotate-signing-key`.
+/// `cogito admin rotate-signing-key|new-token`.
 #[derive(Args, Debug)]
 pub struct AdminArgs {
     #[command(subcommand)]
@@ -627,6 +628,17 @@ fn new_token(a: &NewTokenArgs) -> Result<(), Failure> {
     }
     if let Some(s) = &a.store {
         config.store = Some(s.clone());
+    }
+    // The service's own store, never a new one made by mistake.
+    if config.store.is_none() && !config.data_dir.join("cogito.db").is_file() {
+        return Err(Failure::new(
+            "usage.config",
+            ErrorClass::Usage,
+            format!(
+                "{}: no cogito.db here; give the service's --data-dir (or --store, --config)",
+                config.data_dir.display()
+            ),
+        ));
     }
     let failed = |e: String| Failure::new("store.unreachable", ErrorClass::Internal, e);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -776,7 +788,7 @@ fn import(a: &ImportArgs) -> Result<(), Failure> {
         return Err(Failure::bad_input(
             "collateral.bundle_empty",
             format!(
-                "{}: no VCEK, VLEK, AMD CRL or TDX collateral here or in its subfolders (docs/bundle.md)",
+                "{}: no VCEK, AMD CRL or TDX collateral here or in its subfolders (docs/bundle.md)",
                 a.dir.display()
             ),
         ));

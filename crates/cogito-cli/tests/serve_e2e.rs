@@ -497,6 +497,17 @@ fn full_protocol(tag: &str, store: &[String]) {
             );
         }
     }
+    // A copy of the store without the KEK reveals no secret.
+    if tag == "sqlite" {
+        for f in ["cogito.db", "cogito.db-wal"] {
+            let bytes = std::fs::read(server.data_dir.join(f)).unwrap_or_default();
+            assert!(
+                !bytes.windows(12).any(|w| w == b"of the fleet"),
+                "{f} holds a secret in the clear"
+            );
+            assert!(!bytes.windows(20).any(|w| w == b"api token from stdin"));
+        }
+    }
     let log = server.log.lock().unwrap().join("\n");
     assert!(!log.contains("of the fleet"), "a secret in the logs");
     assert!(!log.contains(&token), "a token in the logs");
@@ -641,6 +652,7 @@ fn a_policy_directory_is_served_and_reloaded() {
     );
     std::fs::write(dir.join("files.toml"), &accept).unwrap();
     args.extend(["--policy-dir".to_string(), dir.display().to_string()]);
+    args.extend(["--explain".to_string(), "full".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Served::start(&tmp.path().join("data"), &args);
     let c = server.client();
@@ -670,7 +682,19 @@ fn a_policy_directory_is_served_and_reloaded() {
     loop {
         let (_, _, a) = attest(&c, &world, "snp", Kem::X25519, &["k"]);
         if a.status == 422 {
-            refused(&a, 422, "policy.refused");
+            let p = refused(&a, 422, "policy.refused");
+            // explain = full: the expected values too.
+            let r = p
+                .rules
+                .iter()
+                .find(|r| r.rule == "snp.measurements")
+                .unwrap();
+            assert!(
+                r.expected
+                    .as_deref()
+                    .is_some_and(|e| e.contains(&"11".repeat(48))),
+                "{r:?}"
+            );
             break;
         }
         assert!(
@@ -695,4 +719,54 @@ fn a_policy_directory_is_served_and_reloaded() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let _ = decode_b64("");
+}
+
+#[test]
+fn explain_none_names_no_rule_and_limits_answer_429() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new();
+    let mut args = world.files(tmp.path());
+    // Rate 1/s with a burst of 40 for this client; explain = none.
+    let config = tmp.path().join("cogito.toml");
+    std::fs::write(
+        &config,
+        "explain = \"none\"\n[limits]\nrate_per_second = 1\nrate_burst = 40\n",
+    )
+    .unwrap();
+    // World::files turns the rate limit off; the configuration turns it on.
+    let i = args.iter().position(|a| a == "--rate-limit").unwrap();
+    args.drain(i..i + 2);
+    args.extend(["--config".to_string(), config.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Served::start(&tmp.path().join("data"), &args);
+    let c = server.client();
+    server.cli_ok(&[
+        "policy",
+        "push",
+        &tmp.path()
+            .join("policies/nobody.toml")
+            .display()
+            .to_string(),
+    ]);
+    server.cli_with(
+        &["secret", "put", "k", "--policy", "nobody"],
+        &[],
+        Some(b"v"),
+    );
+    let (_, _, a) = attest(&c, &world, "snp", Kem::X25519, &["k"]);
+    let p = refused(&a, 422, "policy.refused");
+    assert!(p.rules.is_empty(), "explain = none: {p:?}");
+    assert_eq!(p.secret.as_deref(), Some("k"));
+    // The burst spent, the next requests are refused with Retry-After.
+    let mut limited = None;
+    for _ in 0..60 {
+        let a = c.get("/healthz", None);
+        if a.status == 429 {
+            limited = Some(a);
+            break;
+        }
+    }
+    let a = limited.expect("no 429 after the burst");
+    refused(&a, 429, "request.rate_limited");
+    assert!(a.headers.get("retry-after").is_some());
 }

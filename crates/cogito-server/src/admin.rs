@@ -256,6 +256,9 @@ async fn put_doc(
         .store
         .put_doc(kind, name, &text, &digest, &admin.actor(), at)
         .await?;
+    if kind == DocKind::Policy {
+        state.policies.forget(name);
+    }
     let what = match kind {
         DocKind::Policy => "policy",
         DocKind::RefValues => "refvalues",
@@ -597,22 +600,28 @@ async fn revoke_token(
 async fn rotate_key(State(s): State<Arc<AppState>>, a: Admin) -> Result<Response, ApiError> {
     a.require(Need::Admin)?;
     let at = now();
-    let old: Vec<String> = s
-        .store
-        .keys("signing")
-        .await?
-        .into_iter()
-        .filter(|k| k.retired.is_none())
-        .map(|k| k.kid)
-        .collect();
     let kid = s
         .keys
         .create_signing_key(&*s.store, at)
         .await
         .map_err(|_| ApiError::Internal)?;
+    // Every active key but the newest is retired. Two rotations at once
+    // (on two replicas) agree on which key is newest, so they leave one
+    // active key, not two and not none.
+    let mut active: Vec<_> = s
+        .store
+        .keys("signing")
+        .await?
+        .into_iter()
+        .filter(|k| k.retired.is_none())
+        .collect();
+    active.sort_by(|a, b| (a.created, &a.kid).cmp(&(b.created, &b.kid)));
+    let newest = active.pop().map(|k| k.kid).unwrap_or_else(|| kid.clone());
+    let old: Vec<String> = active.into_iter().map(|k| k.kid).collect();
     for k in &old {
         s.store.retire_key(k, at).await?;
     }
+    let kid = newest;
     s.keys
         .reload(&*s.store)
         .await

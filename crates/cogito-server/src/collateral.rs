@@ -308,6 +308,9 @@ impl CollateralSource for StoreSource {
             // vendor is asked again, through `get`.
             let fresh = found.is_some() || self.vendor.is_none();
             if fresh && now.saturating_sub(at) < MEMO_SECS {
+                if found.is_some() {
+                    metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
+                }
                 return Ok(found.map(|c| (*c).clone()));
             }
         }

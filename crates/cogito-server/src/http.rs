@@ -284,13 +284,18 @@ async fn secret(
     if !authorized {
         return Err(ApiError::TokenNotAuthorized(name));
     }
-    crate::attest::seal_secret(&state, &g.secret, view.kem, &view.public_key).map(Json)
+    let sealed = crate::attest::seal_secret(&state, &g.secret, view.kem, &view.public_key)?;
+    metrics::counter!("cogito_secrets_released_total").increment(1);
+    Ok(Json(sealed))
 }
 
 /// The token-signing keys, as a JWKS.
 #[utoipa::path(get, path = "/v1/keys", responses((status = 200, description = "JWKS")))]
 async fn keys(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
+    // A key another replica just made is published here at once (the
+    // store is read at most once a second).
+    state.keys.reload_if_stale(&*state.store, now()).await;
     let b64 = |b: &[u8]| {
         use base64::Engine as _;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)

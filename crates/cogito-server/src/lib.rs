@@ -294,17 +294,25 @@ fn background_tasks(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
     tasks
 }
 
-/// What changes when a policy file does: names, sizes and times.
-fn stamp(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let m = e.metadata().ok()?;
-            Some((e.path(), m.len(), m.modified().ok()))
-        })
-        .collect();
+type Stamp = Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)>;
+
+/// What changes when a policy file or a file it includes does: names,
+/// sizes and times, in the folder and its subfolders (a few levels).
+fn stamp(dir: &std::path::Path) -> Stamp {
+    fn walk(dir: &std::path::Path, depth: u8, out: &mut Stamp) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() {
+                if depth < 4 {
+                    walk(&e.path(), depth.saturating_add(1), out);
+                }
+            } else {
+                out.push((e.path(), m.len(), m.modified().ok()));
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, 0, &mut v);
     v.sort();
     v
 }

@@ -160,6 +160,12 @@ impl PolicyCache {
         Ok(loaded)
     }
 
+    /// Forgets what was read of policy `name` (after an upload through
+    /// this replica, which then serves the new version at once).
+    pub fn forget(&self, name: &str) {
+        self.entries.remove(&(name.to_string(), None));
+    }
+
     /// Reads `policy_dir` again: every `NAME.toml` that loads replaces the
     /// served version of NAME; one that does not is reported and the
     /// previous version stays; a deleted file is served no longer. Returns

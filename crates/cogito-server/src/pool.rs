@@ -70,3 +70,31 @@ impl VerifyPool {
         rx.await.map_err(|_| ApiError::Internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_sheds_at_once() {
+        let pool = Arc::new(VerifyPool::new(1, 1).unwrap());
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let p = pool.clone();
+        let busy = tokio::spawn(async move {
+            p.run(move || {
+                let _ = hold.recv();
+                7
+            })
+            .await
+        });
+        // Wait until the first job holds the only slot.
+        while pool.slots.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(pool.run(|| 8).await, Err(ApiError::Saturated));
+        release.send(()).unwrap();
+        assert_eq!(busy.await.unwrap(), Ok(7));
+        // The slot is free again.
+        assert_eq!(pool.run(|| 9).await, Ok(9));
+    }
+}
