@@ -11,7 +11,6 @@
 //! moment.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cogito_core::{AmdProduct, ErrorClass, VerificationTime};
@@ -69,18 +68,6 @@ pub fn run() -> Result<bool, Failure> {
     let outcome = act(&url, &dir.path().join("data"), &platform);
     let _ = runtime.block_on(server.shutdown(Duration::from_secs(5)));
     outcome
-}
-
-fn agent(ca: &Path) -> Result<ureq::Agent, Failure> {
-    let pem = std::fs::read(ca).map_err(broken)?;
-    let ders = cogito_core::anchors::certificates_from_pem_or_der(&pem).map_err(broken)?;
-    Ok(crate::remote::agent(ureq::tls::RootCerts::Specific(
-        Arc::new(
-            ders.iter()
-                .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
-                .collect(),
-        ),
-    )))
 }
 
 fn call(
@@ -150,7 +137,7 @@ fn guest(
 }
 
 fn act(url: &str, data: &Path, platform: &LiveSnp) -> Result<bool, Failure> {
-    let agent = agent(&data.join("tls/cert.pem"))?;
+    let agent = crate::remote::agent(crate::remote::roots_from(&data.join("tls/cert.pem"))?);
     let token = std::fs::read_to_string(data.join("admin-token")).map_err(broken)?;
     let token = token.trim();
     let measurement = LiveSnp::measurement_default();

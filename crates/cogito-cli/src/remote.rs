@@ -82,20 +82,7 @@ impl RemoteArgs {
             p.exists().then_some(p)
         });
         let roots = match ca {
-            Some(path) => {
-                let pem = std::fs::read(&path).map_err(|e| {
-                    Failure::bad_input("input.unreadable", format!("{}: {e}", path.display()))
-                })?;
-                let ders =
-                    cogito_core::anchors::certificates_from_pem_or_der(&pem).map_err(|e| {
-                        Failure::bad_input("input.unreadable", format!("{}: {e}", path.display()))
-                    })?;
-                ureq::tls::RootCerts::Specific(Arc::new(
-                    ders.iter()
-                        .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
-                        .collect(),
-                ))
-            }
+            Some(path) => roots_from(&path)?,
             None => ureq::tls::RootCerts::WebPki,
         };
         Ok(Remote {
@@ -104,6 +91,20 @@ impl RemoteArgs {
             agent: agent(roots),
         })
     }
+}
+
+/// The certificates of a PEM or DER file, as TLS roots (a CA, or the
+/// service's self-signed certificate).
+pub fn roots_from(path: &std::path::Path) -> Result<ureq::tls::RootCerts, Failure> {
+    let unreadable =
+        |e: String| Failure::bad_input("input.unreadable", format!("{}: {e}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let ders = cogito_core::anchors::certificates_from_pem_or_der(&pem).map_err(unreadable)?;
+    Ok(ureq::tls::RootCerts::Specific(Arc::new(
+        ders.iter()
+            .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
+            .collect(),
+    )))
 }
 
 /// A client with rustls (aws-lc-rs) trusting `roots`.
