@@ -32,6 +32,7 @@ pub mod wire;
 pub use b64::{decode_b64, encode_b64};
 pub use binding::{report_data, REPORT_DATA_LABEL};
 pub use seal::{check_public_key, open, seal, GuestKey, Kem, SealError, Sealed, HPKE_INFO};
+pub use token::{verify_token, TokenError, VerifiedToken};
 pub use wire::{
     AttestCollateral, AttestRequest, AttestResponse, ChallengeRequest, ChallengeResponse,
     FailedRule, Problem, PublicKey, SealedSecret, TeeName,
