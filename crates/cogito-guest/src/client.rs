@@ -183,6 +183,7 @@ pub struct Client {
     kem: Kem,
     backoff: Backoff,
     progress: Option<Progress>,
+    attester: Option<Box<dyn Attester>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -239,6 +240,7 @@ impl Client {
             kem: Kem::X25519,
             backoff: Backoff::default(),
             progress: None,
+            attester: None,
         })
     }
 
@@ -258,6 +260,13 @@ impl Client {
     /// The retry schedule.
     pub fn with_backoff(mut self, backoff: Backoff) -> Client {
         self.backoff = backoff;
+        self
+    }
+
+    /// The source of evidence (default: [`crate::detect`] with the default
+    /// [`crate::Paths`], at each fetch).
+    pub fn with_attester(mut self, attester: Box<dyn Attester>) -> Client {
+        self.attester = Some(attester);
         self
     }
 

@@ -317,7 +317,8 @@ fn fetch(a: FetchArgs) -> Result<(), Failure> {
         }));
     }
     let fetched = client
-        .fetch_secrets(attester.as_ref(), &[a.secret.as_str()])
+        .with_attester(attester)
+        .fetch_secrets(&[a.secret.as_str()])
         .map_err(fetch_failure)?;
     let value = fetched.secret(&a.secret).ok_or_else(|| {
         Failure(

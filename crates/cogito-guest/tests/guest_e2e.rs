@@ -510,7 +510,7 @@ fn transient_failures_are_retried_and_refusals_are_not() {
     let c = Client::new(&url, Tls::InsecurePlainHttp)
         .unwrap()
         .with_backoff(fast);
-    let e = c.fetch_secrets(&NeverCalled, &["k"]).unwrap_err();
+    let e = c.fetch_secrets_with(&NeverCalled, &["k"]).unwrap_err();
     assert!(
         matches!(e, FetchError::Unreachable { attempts: 3, .. }),
         "{e}"
@@ -522,7 +522,7 @@ fn transient_failures_are_retried_and_refusals_are_not() {
         .unwrap()
         .with_backoff(fast);
     assert!(matches!(
-        c.fetch_secrets(&NeverCalled, &["k"]),
+        c.fetch_secrets_with(&NeverCalled, &["k"]),
         Err(FetchError::Unreachable { .. })
     ));
     assert_eq!(count.load(Ordering::SeqCst), 3);
@@ -531,7 +531,7 @@ fn transient_failures_are_retried_and_refusals_are_not() {
     let c = Client::new(&url, Tls::InsecurePlainHttp)
         .unwrap()
         .with_backoff(fast);
-    let e = c.fetch_secrets(&NeverCalled, &["k"]).unwrap_err();
+    let e = c.fetch_secrets_with(&NeverCalled, &["k"]).unwrap_err();
     assert!(
         matches!(&e, FetchError::Refused { problem, .. } if problem.code == "request.malformed"),
         "{e}"
@@ -547,7 +547,7 @@ fn transient_failures_are_retried_and_refusals_are_not() {
         .unwrap()
         .with_backoff(fast);
     assert!(matches!(
-        c.fetch_secrets(&NeverCalled, &["k"]),
+        c.fetch_secrets_with(&NeverCalled, &["k"]),
         Err(FetchError::Unreachable { attempts: 3, .. })
     ));
     // https:// is required unless plain HTTP is chosen by name.
