@@ -409,9 +409,28 @@ impl Client {
         })
     }
 
+    /// Attests with evidence from this client's attester (or the TEE
+    /// [`crate::detect`] finds) and returns the secrets `names`, all of
+    /// them or an error.
+    pub fn fetch_secrets(&self, names: &[&str]) -> Result<Fetched, FetchError> {
+        match &self.attester {
+            Some(a) => self.fetch_secrets_with(a.as_ref(), names),
+            None => {
+                let found = crate::detect(&crate::Paths::default(), None).map_err(|source| {
+                    FetchError::Evidence {
+                        step: Step::Detect,
+                        source,
+                    }
+                })?;
+                self.say(Step::Detect, &found.attester.interface());
+                self.fetch_secrets_with(found.attester.as_ref(), names)
+            }
+        }
+    }
+
     /// Attests with evidence from `attester` and returns the secrets
     /// `names`, all of them or an error.
-    pub fn fetch_secrets(
+    pub fn fetch_secrets_with(
         &self,
         attester: &dyn Attester,
         names: &[&str],
