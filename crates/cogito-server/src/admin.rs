@@ -112,7 +112,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/v1/admin/secrets", get(list_secrets))
         .route(
-            "/v1/admin/secrets/{name}",
+            "/v1/admin/secrets/{*name}",
             get(get_secret).put(put_secret).delete(delete_secret),
         )
         .route("/v1/admin/tokens", get(list_tokens).post(create_token))
@@ -178,6 +178,23 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Malformed(format!(
             "name {name:?}: use 1 to 128 of A-Z a-z 0-9 - _ ."
+        )))
+    }
+}
+
+/// A secret name: segments of `A-Z a-z 0-9 - _ .` separated by `/`
+/// (KBS resource paths, `repository/type/tag`, are secret names), none
+/// empty, `.` or `..`; 128 characters at most.
+pub(crate) fn valid_secret_name(name: &str) -> Result<(), ApiError> {
+    let ok = name.len() <= 128
+        && name
+            .split('/')
+            .all(|seg| seg != "." && seg != ".." && valid_name(seg).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Malformed(format!(
+            "secret name {name:?}: use 1 to 128 of A-Z a-z 0-9 - _ . in segments separated by /"
         )))
     }
 }
@@ -429,7 +446,7 @@ async fn put_secret(
     Body(req): Body<PutSecret>,
 ) -> Result<Response, ApiError> {
     a.require(Need::Secrets)?;
-    valid_name(&name)?;
+    valid_secret_name(&name)?;
     let value = zeroize::Zeroizing::new(
         cogito_protocol::decode_b64(&req.value).ok_or(ApiError::BadBase64("value"))?,
     );

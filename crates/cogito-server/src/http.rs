@@ -137,6 +137,14 @@ async fn record(req: Request, next: Next) -> Response {
 /// problem documents.
 async fn problems_only(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
+    // The KBS protocol answers with its own error JSON.
+    if response
+        .extensions()
+        .get::<crate::kbs::KbsAnswer>()
+        .is_some()
+    {
+        return response;
+    }
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -163,7 +171,7 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
     let public = Router::new()
         .route("/v1/challenge", post(challenge))
         .route("/v1/attest", post(attest))
-        .route("/v1/secrets/{name}", get(secret))
+        .route("/v1/secrets/{*name}", get(secret))
         .route("/v1/keys", get(keys))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
@@ -182,6 +190,7 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
     Router::new()
         .merge(public)
         .merge(crate::admin::routes())
+        .merge(crate::kbs::routes())
         .layer(middleware::from_fn_with_state(limit, refuse_oversized))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
@@ -240,7 +249,7 @@ async fn attest(
     crate::attest::attest(state, req).await.map(Json)
 }
 
-fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -30,6 +30,7 @@ pub mod config;
 pub mod consume;
 pub mod error;
 pub mod http;
+pub mod kbs;
 pub mod keys;
 pub mod nonce;
 pub mod policies;
@@ -255,6 +256,14 @@ fn background_tasks(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
                 Err(e) => {
                     metrics::counter!("cogito_store_errors_total").increment(1);
                     tracing::warn!(error = %e, "purging expired nonces");
+                }
+            }
+            match s.store.purge_kbs_sessions(state::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(purged = n, "expired KBS sessions forgotten"),
+                Err(e) => {
+                    metrics::counter!("cogito_store_errors_total").increment(1);
+                    tracing::warn!(error = %e, "purging expired KBS sessions");
                 }
             }
         }

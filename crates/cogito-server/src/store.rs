@@ -199,6 +199,27 @@ pub trait Store: Send + Sync {
     /// Forgets used nonces that have expired; returns how many.
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError>;
 
+    /// Adds a KBS session (not yet attested).
+    async fn insert_kbs_session(
+        &self,
+        id: &str,
+        expires: i64,
+        state: &str,
+    ) -> Result<(), StoreError>;
+    /// A KBS session: (expires, attested, state).
+    async fn kbs_session(&self, id: &str) -> Result<Option<(i64, bool, String)>, StoreError>;
+    /// Marks a session attested with its new state and expiry, in one
+    /// statement that succeeds once: `false` when it was attested already
+    /// (or is gone).
+    async fn attest_kbs_session(
+        &self,
+        id: &str,
+        expires: i64,
+        state: &str,
+    ) -> Result<bool, StoreError>;
+    /// Forgets expired KBS sessions; returns how many.
+    async fn purge_kbs_sessions(&self, now: i64) -> Result<u64, StoreError>;
+
     /// Adds an admin token.
     async fn insert_token(&self, token: &TokenRow) -> Result<(), StoreError>;
     /// The token with this hash.
@@ -625,6 +646,64 @@ impl Store for SqlStore {
         Ok(r.rows_affected())
     }
 
+    async fn insert_kbs_session(
+        &self,
+        id: &str,
+        expires: i64,
+        state: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO kbs_sessions (id, expires, attested, state) VALUES ($1, $2, 0, $3)",
+        )
+        .bind(id)
+        .bind(expires)
+        .bind(state)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn kbs_session(&self, id: &str) -> Result<Option<(i64, bool, String)>, StoreError> {
+        let row = sqlx::query("SELECT expires, attested, state FROM kbs_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<i64, _>(0)?,
+                r.try_get::<i64, _>(1)? != 0,
+                r.try_get::<String, _>(2)?,
+            ))
+        })
+        .transpose()
+        .map_err(|e: sqlx::Error| StoreError::from(e))
+    }
+
+    async fn attest_kbs_session(
+        &self,
+        id: &str,
+        expires: i64,
+        state: &str,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE kbs_sessions SET attested = 1, expires = $2, state = $3 WHERE id = $1 AND attested = 0",
+        )
+        .bind(id)
+        .bind(expires)
+        .bind(state)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn purge_kbs_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM kbs_sessions WHERE expires < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn insert_token(&self, t: &TokenRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO admin_tokens (id, hash, scope, note, created, revoked) \
@@ -761,6 +840,9 @@ mod tests {
         };
         let a = include_str!("../migrations/sqlite/0001_initial.sql");
         let b = include_str!("../migrations/postgres/0001_initial.sql");
+        assert_eq!(norm(a), norm(b));
+        let a = include_str!("../migrations/sqlite/0002_kbs_sessions.sql");
+        let b = include_str!("../migrations/postgres/0002_kbs_sessions.sql");
         assert_eq!(norm(a), norm(b));
     }
 }

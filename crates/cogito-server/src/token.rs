@@ -139,9 +139,14 @@ pub struct TokenView {
     pub public_key: Vec<u8>,
 }
 
-/// Checks a token's signature (any key of ours that may still have
-/// unexpired tokens), expiry and shape.
-pub fn check(keys: &KeyRing, token: &str, now: i64, lifetime: i64) -> Result<TokenView, ApiError> {
+/// Checks a token's ES256 signature (by any key of ours that may still
+/// have unexpired tokens) and its expiry; returns its claims.
+pub fn verify_signed(
+    keys: &KeyRing,
+    token: &str,
+    now: i64,
+    lifetime: i64,
+) -> Result<serde_json::Value, ApiError> {
     let bad = |why: &str| ApiError::TokenInvalid(why.to_string());
     let header = jsonwebtoken::decode_header(token).map_err(|_| bad("not a JWT"))?;
     if header.alg != jsonwebtoken::Algorithm::ES256 {
@@ -176,6 +181,14 @@ pub fn check(keys: &KeyRing, token: &str, now: i64, lifetime: i64) -> Result<Tok
     if now >= exp {
         return Err(bad("expired"));
     }
+    Ok(claims)
+}
+
+/// Checks a token's signature (any key of ours that may still have
+/// unexpired tokens), expiry and shape.
+pub fn check(keys: &KeyRing, token: &str, now: i64, lifetime: i64) -> Result<TokenView, ApiError> {
+    let bad = |why: &str| ApiError::TokenInvalid(why.to_string());
+    let claims = verify_signed(keys, token, now, lifetime)?;
     let submods = claims
         .get("submods")
         .and_then(serde_json::Value::as_object)

@@ -1,0 +1,191 @@
+//! The evidence shapes Confidential Containers attesters send, turned
+//! back into the bytes cogito's verifiers take:
+//!
+//! - SEV-SNP `{"attestation_report": <the sev crate's AttestationReport as
+//!   serde writes it>, "cert_chain": [<CertTableEntry>…]?}`: the report is
+//!   re-encoded with the sev crate; the signature covers those bytes, so a
+//!   JSON that does not reproduce them fails the signature check. The
+//!   certificates become a GHCB certificate table.
+//! - TDX `{"quote": base64, "cc_eventlog": base64?}`.
+//! - Arm CCA `{"token": [bytes]}` (serde's encoding of a `Vec<u8>`, as the
+//!   upstream attester sends it) or `{"token": base64}`.
+
+use base64::Engine as _;
+use cogito_attest::SuppliedCollateral;
+use cogito_protocol::TeeName;
+
+/// One piece of evidence, as the verifiers take it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Piece {
+    /// The platform the attester named.
+    pub tee: TeeName,
+    /// The evidence bytes.
+    #[serde(with = "b64")]
+    pub evidence: Vec<u8>,
+    /// SEV-SNP: the certificate table.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_b64")]
+    pub cert_table: Option<Vec<u8>>,
+    /// TDX: the CC event log.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_b64")]
+    pub event_log: Option<Vec<u8>>,
+}
+
+impl Piece {
+    /// The collateral that came with it.
+    pub fn collateral(&self) -> SuppliedCollateral {
+        SuppliedCollateral {
+            snp_cert_table: self.cert_table.clone(),
+            event_log: self.event_log.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+mod b64 {
+    use base64::Engine as _;
+    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text: String = serde::Deserialize::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+mod opt_b64 {
+    use base64::Engine as _;
+    pub fn serialize<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        let text: Option<String> = serde::Deserialize::deserialize(d)?;
+        text.map(|t| {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
+}
+
+fn base64_any(field: &str, text: &str) -> Result<Vec<u8>, String> {
+    let e = &base64::engine::general_purpose::STANDARD;
+    e.decode(text)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+        .map_err(|_| format!("{field} is not base64"))
+}
+
+/// The TEE a KBS `tee` name stands for, among those cogito verifies.
+pub fn tee_of(name: &str) -> Option<TeeName> {
+    match name {
+        "snp" => Some(TeeName::Snp),
+        "tdx" => Some(TeeName::Tdx),
+        "cca" => Some(TeeName::Cca),
+        _ => None,
+    }
+}
+
+/// Parses one attester's evidence for `tee`.
+pub fn parse(tee: TeeName, value: &serde_json::Value) -> Result<Piece, String> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| format!("{} evidence is not a JSON object", tee.as_str()))?;
+    match tee {
+        TeeName::Snp => {
+            let report = obj
+                .get("attestation_report")
+                .ok_or("SEV-SNP evidence has no attestation_report")?;
+            let report: sev::firmware::guest::AttestationReport =
+                serde_json::from_value(report.clone())
+                    .map_err(|e| format!("attestation_report: {e}"))?;
+            let bytes = sev::parser::ByteParser::to_bytes(&report)
+                .map_err(|e| format!("attestation_report does not encode: {e}"))?
+                .to_vec();
+            let cert_table = match obj.get("cert_chain") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(chain) => {
+                    let entries: Vec<sev::firmware::host::CertTableEntry> =
+                        serde_json::from_value(chain.clone())
+                            .map_err(|e| format!("cert_chain: {e}"))?;
+                    Some(cert_table(&entries)?)
+                }
+            };
+            Ok(Piece {
+                tee,
+                evidence: bytes,
+                cert_table,
+                event_log: None,
+            })
+        }
+        TeeName::Tdx => {
+            let quote = obj
+                .get("quote")
+                .and_then(|v| v.as_str())
+                .ok_or("TDX evidence has no quote (base64)")?;
+            let event_log = match obj.get("cc_eventlog") {
+                Some(serde_json::Value::String(s)) if !s.is_empty() => {
+                    Some(base64_any("cc_eventlog", s)?)
+                }
+                _ => None,
+            };
+            Ok(Piece {
+                tee,
+                evidence: base64_any("quote", quote)?,
+                cert_table: None,
+                event_log,
+            })
+        }
+        TeeName::Cca => {
+            let token = match obj.get("token") {
+                Some(serde_json::Value::String(s)) => base64_any("token", s)?,
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or("token: an array of bytes (0 to 255) expected")?,
+                _ => return Err("CCA evidence has no token".into()),
+            };
+            Ok(Piece {
+                tee,
+                evidence: token,
+                cert_table: None,
+                event_log: None,
+            })
+        }
+    }
+}
+
+/// The GHCB certificate table of the entries cogito uses (ARK, ASK/ASVK,
+/// VCEK, VLEK); CRLs and other entries are left out (the verifier gets
+/// CRLs from its own sources).
+fn cert_table(entries: &[sev::firmware::host::CertTableEntry]) -> Result<Vec<u8>, String> {
+    use cogito_snp::CertTableKind;
+    use sev::firmware::host::CertType;
+    let kept: Vec<(CertTableKind, &[u8])> = entries
+        .iter()
+        .filter_map(|e| {
+            let kind = match e.cert_type {
+                CertType::ARK => CertTableKind::Ark,
+                CertType::ASK => CertTableKind::Ask,
+                CertType::VCEK => CertTableKind::Vcek,
+                CertType::VLEK => CertTableKind::Vlek,
+                _ => return None,
+            };
+            Some((kind, e.data.as_slice()))
+        })
+        .collect();
+    if kept.is_empty() {
+        return Err("cert_chain: no ARK, ASK, VCEK or VLEK".into());
+    }
+    // The body limit keeps the table far below the 4 GiB build_cert_table
+    // refuses.
+    Ok(cogito_snp::build_cert_table(&kept))
+}
