@@ -98,6 +98,13 @@ pub struct ServeArgs {
     /// Requests per second per client address, 0 for none [default: 200].
     #[arg(long, value_name = "N")]
     rate_limit: Option<u32>,
+    /// A public key (PEM) whose JWTs may upload KBS resources
+    /// (`kbs-client set-resource`); repeatable.
+    #[arg(long, value_name = "FILE")]
+    kbs_admin_key: Vec<PathBuf>,
+    /// The policy of a KBS resource uploaded under a new name.
+    #[arg(long, value_name = "POLICY")]
+    kbs_default_policy: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -155,6 +162,12 @@ pub fn config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(v) = &args.policy_dir {
         c.policy_dir = Some(v.clone());
+    }
+    if !args.kbs_admin_key.is_empty() {
+        c.kbs.admin_keys.clone_from(&args.kbs_admin_key);
+    }
+    if let Some(v) = &args.kbs_default_policy {
+        c.kbs.default_policy = Some(v.clone());
     }
     if let Some(v) = args.explain {
         c.explain = match v {

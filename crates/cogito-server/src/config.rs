@@ -107,6 +107,23 @@ pub struct AnchorsConfig {
     pub cca_allow_test_keys: bool,
 }
 
+/// The KBS protocol's operator side (docs/kbs-compat.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KbsConfig {
+    /// Public keys (PEM: Ed25519, P-256/P-384 or RSA) whose JWTs may upload
+    /// resources with `POST /kbs/v0/resource/…`, as Trustee's `kbs-client
+    /// set-resource` sends them. None: the upload path is closed.
+    pub admin_keys: Vec<PathBuf>,
+    /// Required `iss` of those JWTs, when set.
+    pub admin_issuer: Option<String>,
+    /// Required `aud` of those JWTs, when set.
+    pub admin_audience: Option<String>,
+    /// The policy of a resource uploaded under a name no secret has yet; an
+    /// existing secret keeps its own. None: such uploads are refused.
+    pub default_policy: Option<String>,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -146,6 +163,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Limits.
     pub limits: Limits,
+    /// The KBS protocol's operator side.
+    pub kbs: KbsConfig,
 }
 
 impl Default for Config {
@@ -166,6 +185,7 @@ impl Default for Config {
             policy_dir: None,
             log_format: LogFormat::Text,
             limits: Limits::default(),
+            kbs: KbsConfig::default(),
         }
     }
 }

@@ -56,6 +56,14 @@ struct Answer {
 
 impl Service {
     fn start(world: &World, dir: &Path) -> Service {
+        Service::start_with(world, dir, |_| {})
+    }
+
+    fn start_with(
+        world: &World,
+        dir: &Path,
+        configure: impl FnOnce(&mut cogito_server::Config),
+    ) -> Service {
         let anchors = dir.join("anchors");
         std::fs::create_dir_all(&anchors).unwrap();
         for (name, pem) in world
@@ -97,6 +105,7 @@ impl Service {
         config.limits.rate_per_second = 0;
         config.anchors.dir = Some(anchors);
         config.anchors.cca = Some(dir.join("cpak.jwk"));
+        configure(&mut config);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -569,4 +578,98 @@ fn every_refusal_by_status_and_code() {
         400,
         "kbs.malformed",
     );
+}
+
+#[test]
+fn trustee_admin_uploads_a_resource_that_a_guest_then_gets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = world();
+    // The operator's key pair, as Trustee's docs make one (Ed25519).
+    let admin = josekit::jws::EdDSA
+        .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
+        .unwrap();
+    let public = tmp.path().join("admin.pub.pem");
+    std::fs::write(&public, admin.to_pem_public_key()).unwrap();
+    let svc = Service::start_with(&world, tmp.path(), |c| {
+        c.kbs.admin_keys = vec![public.clone()];
+        c.kbs.default_policy = Some("fleet".into());
+    });
+    let jwt = |kp: &josekit::jwk::alg::ed::EdKeyPair, exp_in: i64| {
+        let signer = josekit::jws::EdDSA
+            .signer_from_pem(kp.to_pem_private_key())
+            .unwrap();
+        let mut header = josekit::jws::JwsHeader::new();
+        header.set_token_type("JWT");
+        let mut payload = josekit::jwt::JwtPayload::new();
+        payload.set_subject("ops");
+        let exp = std::time::SystemTime::now()
+            .checked_add(Duration::from_secs(exp_in.unsigned_abs()))
+            .unwrap();
+        let exp = if exp_in < 0 {
+            std::time::SystemTime::now()
+                .checked_sub(Duration::from_secs(exp_in.unsigned_abs()))
+                .unwrap()
+        } else {
+            exp
+        };
+        payload.set_expires_at(&exp);
+        josekit::jwt::encode_with_signer(&payload, &header, &signer).unwrap()
+    };
+    let upload = |token: Option<&str>, body: &[u8]| {
+        let mut req = ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/kbs/v0/resource/alice/key/db", svc.url))
+            .header("content-type", "application/octet-stream");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let mut resp = svc.agent.run(req.body(body.to_vec()).unwrap()).unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap();
+        (status, text)
+    };
+    // Without a token, with another key's token, with an expired one.
+    let (status, text) = upload(None, b"x");
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("kbs.admin_unauthorized"), "{text}");
+    let stranger = josekit::jws::EdDSA
+        .generate_key_pair(josekit::jwk::alg::ed::EdCurve::Ed25519)
+        .unwrap();
+    assert_eq!(upload(Some(&jwt(&stranger, 600)), b"x").0, 401);
+    assert_eq!(upload(Some(&jwt(&admin, -600)), b"x").0, 401);
+    // The operator's token: stored as the secret alice/key/db, audited.
+    let (status, text) = upload(Some(&jwt(&admin, 600)), b"db password");
+    assert_eq!(status, 200, "{text}");
+    let auth = format!("Bearer {}", svc.admin);
+    let log = svc.send("GET", "/v1/admin/audit", &[("authorization", &auth)], None);
+    assert!(
+        log.body.to_string().contains("kbs-admin:ops"),
+        "{}",
+        log.body
+    );
+
+    // A guest gets it.
+    let key = tee_key("ec");
+    let (cookie, nonce, _) = svc.auth("tdx");
+    let rd = report_data(&nonce, &key.jwk, Some(""));
+    let a = svc.send(
+        "POST",
+        "/kbs/v0/attest",
+        &[("cookie", &cookie)],
+        Some(&attestation(
+            &nonce,
+            &key.jwk,
+            evidence(&world, "tdx", rd),
+            "",
+        )),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = svc.send(
+        "GET",
+        "/kbs/v0/resource/alice/key/db",
+        &[("cookie", &cookie)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(decrypt(&key, &r.body), b"db password");
 }

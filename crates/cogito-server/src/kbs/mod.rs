@@ -133,6 +133,12 @@ pub enum KbsError {
         /// The failed rules, as much as `explain` allows.
         rules: String,
     },
+    /// An upload without a valid admin JWT.
+    #[error("admin token: {0}")]
+    AdminToken(String),
+    /// An upload the configuration does not allow.
+    #[error("resource {0}: {1}")]
+    UploadRefused(String, String),
     /// Everything the `/v1` API refuses alike: evidence, store, overload.
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -160,6 +166,8 @@ impl KbsError {
             KbsError::Token(_) => "kbs.token_invalid",
             KbsError::UnknownResource(_) => "kbs.unknown_resource",
             KbsError::PolicyDenied { .. } => "kbs.policy_denied",
+            KbsError::AdminToken(_) => "kbs.admin_unauthorized",
+            KbsError::UploadRefused(..) => "kbs.upload_refused",
             KbsError::Api(e) => e.code(),
         }
     }
@@ -178,7 +186,9 @@ impl KbsError {
             | KbsError::NoSession
             | KbsError::UnknownSession
             | KbsError::NotAttested
-            | KbsError::Token(_) => StatusCode::UNAUTHORIZED,
+            | KbsError::Token(_)
+            | KbsError::AdminToken(_) => StatusCode::UNAUTHORIZED,
+            KbsError::UploadRefused(..) => StatusCode::FORBIDDEN,
             KbsError::Replayed => StatusCode::CONFLICT,
             KbsError::NonceMismatch
             | KbsError::TeeMismatch { .. }
@@ -209,7 +219,8 @@ impl KbsError {
             KbsError::TeePubKey(_) => "InvalidTeePubKey",
             KbsError::Token(_) => "TokenParseFailed",
             KbsError::UnknownResource(_) => "ResourceNotFound",
-            KbsError::PolicyDenied { .. } => "PolicyDeny",
+            KbsError::PolicyDenied { .. } | KbsError::UploadRefused(..) => "PolicyDeny",
+            KbsError::AdminToken(_) => "AdminAccessDenied",
             KbsError::Api(_) => "AttestationFailed",
         }
     }
@@ -238,7 +249,10 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/kbs/v0/auth", post(auth))
         .route("/kbs/v0/attest", post(attest))
-        .route("/kbs/v0/resource/{repository}/{kind}/{tag}", get(resource))
+        .route(
+            "/kbs/v0/resource/{repository}/{kind}/{tag}",
+            get(resource).post(upload),
+        )
 }
 
 /// What the store keeps of a session (`kbs_sessions.state`).
@@ -737,4 +751,141 @@ async fn resource(
         .await??;
     metrics::counter!("cogito_secrets_released_total").increment(1);
     Ok(ok_json(&released, None))
+}
+
+/// Verifies an admin JWT against the configured public keys (any of them),
+/// with the issuer and audience the configuration requires; `exp` is
+/// required. Returns who signed (`sub`, else `iss`, else the key file).
+fn admin_identity(state: &AppState, token: &str) -> Result<String, KbsError> {
+    let keys = &state.config.kbs.admin_keys;
+    if keys.is_empty() {
+        return Err(KbsError::AdminToken(
+            "this service takes no KBS admin tokens (configure kbs.admin_keys; cogito's own admin API is /v1/admin)".into(),
+        ));
+    }
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| KbsError::AdminToken("not a JWT".into()))?;
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_required_spec_claims(&["exp"]);
+    match &state.config.kbs.admin_issuer {
+        Some(iss) => validation.set_issuer(&[iss]),
+        None => validation.iss = None,
+    }
+    match &state.config.kbs.admin_audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    for path in keys {
+        let Ok(pem) = std::fs::read(path) else {
+            tracing::warn!(path = %path.display(), "a KBS admin key cannot be read");
+            continue;
+        };
+        let key = match header.alg {
+            jsonwebtoken::Algorithm::EdDSA => jsonwebtoken::DecodingKey::from_ed_pem(&pem),
+            jsonwebtoken::Algorithm::ES256 | jsonwebtoken::Algorithm::ES384 => {
+                jsonwebtoken::DecodingKey::from_ec_pem(&pem)
+            }
+            jsonwebtoken::Algorithm::RS256
+            | jsonwebtoken::Algorithm::RS384
+            | jsonwebtoken::Algorithm::RS512
+            | jsonwebtoken::Algorithm::PS256
+            | jsonwebtoken::Algorithm::PS384
+            | jsonwebtoken::Algorithm::PS512 => jsonwebtoken::DecodingKey::from_rsa_pem(&pem),
+            other => {
+                return Err(KbsError::AdminToken(format!(
+                    "algorithm {other:?} is not accepted"
+                )))
+            }
+        };
+        let Ok(key) = key else { continue };
+        if let Ok(data) = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation) {
+            let who = ["sub", "iss"]
+                .iter()
+                .find_map(|c| data.claims.get(*c).and_then(|v| v.as_str()))
+                .map(str::to_string)
+                .unwrap_or_else(|| path.display().to_string());
+            return Ok(who);
+        }
+    }
+    Err(KbsError::AdminToken(
+        "verifies with none of the configured keys, or expired, or the wrong issuer or audience"
+            .into(),
+    ))
+}
+
+/// `POST /kbs/v0/resource/{repository}/{type}/{tag}`: Trustee's
+/// `kbs-client set-resource`. The body is the resource; the secret of that
+/// name gets a new version (envelope-encrypted, audited), under its own
+/// policy or, for a new name, `kbs.default_policy`.
+async fn upload(
+    State(state): State<Arc<AppState>>,
+    Path((repository, kind, tag)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, KbsError> {
+    let name = format!("{repository}/{kind}/{tag}");
+    let token = crate::http::bearer(&headers).ok_or_else(|| {
+        KbsError::AdminToken("no bearer token (kbs-client --admin-token-file)".into())
+    })?;
+    let who = admin_identity(&state, token)?;
+    crate::admin::valid_secret_name(&name)?;
+    let at = now();
+    let previous = state.store.secret(&name).await.map_err(ApiError::from)?;
+    let (policy, policy_version) = match &previous {
+        Some(p) => (p.policy.clone(), p.policy_version),
+        None => (
+            state.config.kbs.default_policy.clone().ok_or_else(|| {
+                KbsError::UploadRefused(
+                    name.clone(),
+                    "no secret of this name yet, and no kbs.default_policy to guard it: create it with `cogito secret put NAME --policy P` first".into(),
+                )
+            })?,
+            None,
+        ),
+    };
+    let known = state
+        .policies
+        .get(&*state.store, &policy, policy_version, at)
+        .await
+        .map_err(|_| KbsError::Api(ApiError::Internal))?
+        .is_some();
+    if !known {
+        return Err(KbsError::UploadRefused(
+            name,
+            format!("its policy {policy} does not exist"),
+        ));
+    }
+    let value = zeroize::Zeroizing::new(body.to_vec());
+    let (wrapped_dek, ciphertext) = crate::vault::encrypt(state.keys.kek(), &name, &value)
+        .ok_or(KbsError::Api(ApiError::Internal))?;
+    let actor = format!("kbs-admin:{who}");
+    let row = crate::store::SecretRow {
+        name: name.clone(),
+        version: 0,
+        policy: policy.clone(),
+        policy_version,
+        wrapped_dek,
+        ciphertext,
+        created: at,
+        author: actor.clone(),
+    };
+    let version = state.store.put_secret(&row).await.map_err(ApiError::from)?;
+    state.secrets.forget(&name);
+    state
+        .store
+        .audit(
+            at,
+            &actor,
+            "secret.put",
+            &name,
+            &format!(
+                "version {version}, policy {policy} (KBS upload); previous {}",
+                previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
+            ),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let mut r = StatusCode::OK.into_response();
+    r.extensions_mut().insert(KbsAnswer);
+    Ok(r)
 }
