@@ -409,9 +409,21 @@ struct Job {
     init_digest: Option<Vec<u8>>,
 }
 
-/// `POST /kbs/v0/attest`.
+/// `POST /kbs/v0/attest`, counted as `/v1/attest` is
+/// (`cogito_verdicts_total`, `protocol="kbs"`).
 async fn attest(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, KbsError> {
+    attest_inner(state, headers, body).await.inspect_err(|e| {
+        metrics::counter!("cogito_verdicts_total", "tee" => "unknown", "result" => "refused", "code" => e.code(), "protocol" => "kbs")
+            .increment(1);
+    })
+}
+
+async fn attest_inner(
+    state: Arc<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, KbsError> {
@@ -516,7 +528,7 @@ async fn attest(
     {
         return Err(KbsError::Replayed);
     }
-    metrics::counter!("cogito_verdicts_total", "tee" => session_tee.as_str(), "result" => "accepted", "code" => "kbs").increment(1);
+    metrics::counter!("cogito_verdicts_total", "tee" => session_tee.as_str(), "result" => "accepted", "code" => "ok", "protocol" => "kbs").increment(1);
     Ok(ok_json(
         &serde_json::json!({ "token": token }),
         Some(cookie(&state, &id, lifetime)),
