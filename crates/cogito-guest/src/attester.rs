@@ -113,6 +113,19 @@ pub enum EvidenceError {
     Unsupported(String),
 }
 
+/// Opens a guest device for reading and writing, naming it on failure.
+pub(crate) fn open_device(device: &std::path::Path) -> Result<std::fs::File, EvidenceError> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(device)
+        .map_err(|source| EvidenceError::Io {
+            path: device.display().to_string(),
+            what: "opening",
+            source,
+        })
+}
+
 /// A source of evidence.
 pub trait Attester: Send + Sync {
     /// The platform.

@@ -88,7 +88,7 @@ impl SevDeviceAttester {
     /// Uses `device` (normally [`DEFAULT_DEVICE`]); fails when it cannot be
     /// opened.
     pub fn open(device: &Path) -> Result<SevDeviceAttester, EvidenceError> {
-        open_rw(device)?;
+        crate::attester::open_device(device)?;
         Ok(SevDeviceAttester {
             device: device.to_path_buf(),
             vmpl: 0,
@@ -111,18 +111,6 @@ impl SevDeviceAttester {
             vmm: vmm_error_name(vmm),
         }
     }
-}
-
-fn open_rw(device: &Path) -> Result<std::fs::File, EvidenceError> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(device)
-        .map_err(|source| EvidenceError::Io {
-            path: device.display().to_string(),
-            what: "opening",
-            source,
-        })
 }
 
 /// Takes the report out of a MSG_REPORT_RSP (SEV-SNP ABI, Table
@@ -169,7 +157,7 @@ impl Attester for SevDeviceAttester {
     }
 
     fn evidence(&self, report_data: &[u8; 64]) -> Result<Evidence, EvidenceError> {
-        let file = open_rw(&self.device)?;
+        let file = crate::attester::open_device(&self.device)?;
         let device = self.interface();
         let mut resp = SnpReportResp { data: [0; 4000] };
         let mut certs = vec![0u8; CERTS_LEN];

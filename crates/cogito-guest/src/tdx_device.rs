@@ -28,7 +28,7 @@ impl TdxDeviceAttester {
     /// Uses `device` (normally [`DEFAULT_DEVICE`]); fails when it cannot be
     /// opened.
     pub fn open(device: &Path) -> Result<TdxDeviceAttester, EvidenceError> {
-        open_rw(device)?;
+        crate::attester::open_device(device)?;
         Ok(TdxDeviceAttester {
             device: device.to_path_buf(),
             qgs_port: qgs::DEFAULT_PORT,
@@ -79,18 +79,6 @@ impl TdxDeviceAttester {
     }
 }
 
-fn open_rw(device: &Path) -> Result<std::fs::File, EvidenceError> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(device)
-        .map_err(|source| EvidenceError::Io {
-            path: device.display().to_string(),
-            what: "opening",
-            source,
-        })
-}
-
 impl Attester for TdxDeviceAttester {
     fn tee(&self) -> Tee {
         Tee::Tdx
@@ -101,7 +89,7 @@ impl Attester for TdxDeviceAttester {
     }
 
     fn evidence(&self, report_data: &[u8; 64]) -> Result<Evidence, EvidenceError> {
-        let file = open_rw(&self.device)?;
+        let file = crate::attester::open_device(&self.device)?;
         let mut req = TdxReportReq {
             reportdata: *report_data,
             tdreport: [0; 1024],
