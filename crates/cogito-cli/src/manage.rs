@@ -63,6 +63,26 @@ fn segment(name: &str) -> Result<&str, Failure> {
     }
 }
 
+/// A secret name: segments (as [`segment`]) separated by `/`, so that KBS
+/// resource paths (`repository/type/tag`) are secret names.
+fn secret_name(name: &str) -> Result<&str, Failure> {
+    if name.len() <= 128
+        && name
+            .split('/')
+            .all(|seg| seg != "." && seg != ".." && segment(seg).is_ok())
+    {
+        Ok(name)
+    } else {
+        Err(Failure::new(
+            "usage.name",
+            ErrorClass::Usage,
+            format!(
+                "{name:?}: secret names are 1 to 128 of A-Z a-z 0-9 - _ . in segments separated by /"
+            ),
+        ))
+    }
+}
+
 // ---------------------------------------------------------------- policies
 
 /// `cogito policy push|pull|history|list`.
@@ -332,7 +352,7 @@ pub fn secret(a: &SecretArgs) -> i32 {
         SecretCommand::Put(a) => secret_put(a),
         SecretCommand::Get(a) => secret_get(a),
         SecretCommand::List(a) => secret_list(a),
-        SecretCommand::Rm(a) => segment(&a.name).and_then(|name| {
+        SecretCommand::Rm(a) => secret_name(&a.name).and_then(|name| {
             a.remote
                 .connect()?
                 .delete(&format!("/v1/admin/secrets/{name}"))?;
@@ -343,7 +363,7 @@ pub fn secret(a: &SecretArgs) -> i32 {
 }
 
 fn secret_put(a: &SecretPut) -> Result<(), Failure> {
-    let name = segment(&a.name)?;
+    let name = secret_name(&a.name)?;
     let value = match &a.value_file {
         Some(p) => read_file(p)?,
         None => {
@@ -380,7 +400,7 @@ struct SecretValue {
 }
 
 fn secret_get(a: &SecretGet) -> Result<(), Failure> {
-    let name = segment(&a.name)?;
+    let name = secret_name(&a.name)?;
     let v: SecretValue = a
         .remote
         .connect()?
