@@ -127,6 +127,25 @@ fn full_protocol(tag: &str, store: &[String]) {
         server.cli_ok(&["secret", "get", "api-token"]),
         "api token from stdin"
     );
+    // A KBS resource path is a secret name too.
+    server.cli_ok(&[
+        "secret",
+        "put",
+        "default/key/kbs",
+        "--policy",
+        "fleet",
+        "--value-file",
+        &vf,
+    ]);
+    assert_eq!(
+        server
+            .cli_ok(&["secret", "get", "default/key/kbs"])
+            .as_bytes(),
+        b"disk key \x00\x01\x02 of the fleet"
+    );
+    let (code, _, err) = server.cli(&["secret", "put", "default/../x", "--policy", "fleet"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("usage.name"), "{err}");
     let listed = server.cli_ok(&["secret", "list"]);
     assert!(
         listed.contains("disk-key") && listed.contains("locked"),
