@@ -767,3 +767,62 @@ fn a_session_continues_on_another_replica() {
     );
     refused(&r, 409, "kbs.replayed");
 }
+
+#[test]
+fn init_data_bound_to_mrconfigid_is_accepted_and_claimed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = world();
+    let svc = Service::start(&world, tmp.path());
+    svc.put_secret("default/key/disk", "fleet", b"k");
+    // The init-data TOML a pod would carry; the VMM put its SHA-384 in
+    // MRCONFIGID.
+    let body = "algorithm = \"sha384\"\nversion = \"0.1.0\"\n\n[data]\n\"aa.toml\" = \"\"\n";
+    let digest: [u8; 48] = sha2::Sha384::digest(body.as_bytes()).into();
+    let key = tee_key("ec");
+    let (cookie, nonce, _) = svc.auth("tdx");
+    let rd = report_data(&nonce, &key.jwk, Some(""));
+    let quote = world
+        .tdx
+        .quote_with_config_id(rd, LiveTdx::mrtd_default(), digest);
+    let mut att = attestation(
+        &nonce,
+        &key.jwk,
+        json!({ "quote": base64::engine::general_purpose::STANDARD.encode(&quote) }),
+        "",
+    );
+    att["init-data"] = json!({ "format": "toml", "body": body });
+    let a = svc.send("POST", "/kbs/v0/attest", &[("cookie", &cookie)], Some(&att));
+    assert_eq!(a.status, 200, "{}", a.body);
+    let payload = a.body["token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["submods"]["cpu0"]["ear.veraison.annotated-evidence"]["init_data"],
+        hex(&digest)
+    );
+    // Another body with the same quote: refused.
+    let (cookie, nonce, _) = svc.auth("tdx");
+    let rd = report_data(&nonce, &key.jwk, Some(""));
+    let quote = world
+        .tdx
+        .quote_with_config_id(rd, LiveTdx::mrtd_default(), digest);
+    let mut att = attestation(
+        &nonce,
+        &key.jwk,
+        json!({ "quote": base64::engine::general_purpose::STANDARD.encode(&quote) }),
+        "",
+    );
+    att["init-data"] = json!({ "format": "toml", "body": format!("{body}# changed\n") });
+    let a = svc.send("POST", "/kbs/v0/attest", &[("cookie", &cookie)], Some(&att));
+    refused(&a, 422, "kbs.init_data_mismatch");
+}

@@ -334,8 +334,32 @@ impl LiveTdx {
     /// type 5). Everything else is the vectors' standard TD on the FAKE
     /// platform (`standard_quote_spec`).
     pub fn quote(&self, report_data: [u8; 64], mrtd: [u8; 48]) -> Vec<u8> {
+        self.sign_quote(report_data, mrtd, None)
+    }
+
+    /// [`LiveTdx::quote`] with this MRCONFIGID (where a VMM puts the
+    /// digest of a guest's init-data).
+    pub fn quote_with_config_id(
+        &self,
+        report_data: [u8; 64],
+        mrtd: [u8; 48],
+        mr_config_id: [u8; 48],
+    ) -> Vec<u8> {
+        self.sign_quote(report_data, mrtd, Some(mr_config_id))
+    }
+
+    fn sign_quote(
+        &self,
+        report_data: [u8; 64],
+        mrtd: [u8; 48],
+        mr_config_id: Option<[u8; 48]>,
+    ) -> Vec<u8> {
         let mut q = self.template.clone();
         let body = self.layout.body;
+        if let Some(id) = mr_config_id {
+            q[body + td_offset::MRCONFIGID..body + td_offset::MRCONFIGID + 48]
+                .copy_from_slice(&id);
+        }
         q[body + td_offset::MRTD..body + td_offset::MRTD + 48].copy_from_slice(&mrtd);
         q[body + td_offset::REPORT_DATA..body + td_offset::REPORT_DATA + 64]
             .copy_from_slice(&report_data);
