@@ -357,8 +357,7 @@ impl LiveTdx {
         let mut q = self.template.clone();
         let body = self.layout.body;
         if let Some(id) = mr_config_id {
-            q[body + td_offset::MRCONFIGID..body + td_offset::MRCONFIGID + 48]
-                .copy_from_slice(&id);
+            q[body + td_offset::MRCONFIGID..body + td_offset::MRCONFIGID + 48].copy_from_slice(&id);
         }
         q[body + td_offset::MRTD..body + td_offset::MRTD + 48].copy_from_slice(&mrtd);
         q[body + td_offset::REPORT_DATA..body + td_offset::REPORT_DATA + 64]
