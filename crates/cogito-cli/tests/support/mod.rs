@@ -43,6 +43,11 @@ impl Served {
     /// Starts `cogito serve` on 127.0.0.1 (a port the kernel picks) with
     /// JSON logs, and waits for its "serving" line.
     pub fn start(data_dir: &Path, args: &[&str]) -> Served {
+        Served::start_logging(data_dir, args, "info,sqlx=warn")
+    }
+
+    /// [`Served::start`] with this `COGITO_LOG` filter.
+    pub fn start_logging(data_dir: &Path, args: &[&str], filter: &str) -> Served {
         std::fs::create_dir_all(data_dir).unwrap();
         let mut child = Command::new(BIN)
             .args([
@@ -56,7 +61,7 @@ impl Served {
             .arg(data_dir)
             .args(args)
             .env_remove("COGITO_KEK")
-            .env("COGITO_LOG", "info,sqlx=warn")
+            .env("COGITO_LOG", filter)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -284,6 +289,25 @@ impl Client {
             Some(t) => req.header("authorization", format!("Bearer {t}")),
             None => req,
         };
+        let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
+        Self::answer(self.agent.run(req))
+    }
+
+    /// A request with these extra headers.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Answer {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
         Self::answer(self.agent.run(req))
     }
