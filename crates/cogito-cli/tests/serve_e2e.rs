@@ -354,6 +354,56 @@ fn full_protocol(tag: &str, store: &[String]) {
         401,
         "token.invalid",
     );
+    // The header's alg set to none (signature dropped), the kid changed,
+    // and the same claims signed by a key that is not the service's under
+    // its kid: each refused.
+    let header: Value = serde_json::from_slice(&decode_b64_url(&parts[0])).unwrap();
+    let good: Vec<String> = token.split('.').map(str::to_string).collect();
+    let mut none = header.clone();
+    none["alg"] = "none".into();
+    let alg_none = format!(
+        "{}.{}.",
+        encode_b64_url(&serde_json::to_vec(&none).unwrap()),
+        good[1]
+    );
+    refused(
+        &c.get("/v1/secrets/disk-key", Some(&alg_none)),
+        401,
+        "token.invalid",
+    );
+    let mut other_kid = header.clone();
+    other_kid["kid"] = "0000000000000000".into();
+    let kid_changed = format!(
+        "{}.{}.{}",
+        encode_b64_url(&serde_json::to_vec(&other_kid).unwrap()),
+        good[1],
+        good[2]
+    );
+    refused(
+        &c.get("/v1/secrets/disk-key", Some(&kid_changed)),
+        401,
+        "token.invalid",
+    );
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    let claims: Value = serde_json::from_slice(&decode_b64_url(&good[1])).unwrap();
+    let mut jwt_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    jwt_header.kid = header["kid"].as_str().map(str::to_string);
+    let impostor = jsonwebtoken::encode(
+        &jwt_header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+    )
+    .unwrap();
+    refused(
+        &c.get("/v1/secrets/disk-key", Some(&impostor)),
+        401,
+        "token.invalid",
+    );
     refused(&c.get("/v1/secrets/disk-key", None), 401, "token.missing");
     refused(
         &c.get("/v1/secrets/locked", Some(&token)),
