@@ -328,6 +328,26 @@ fn full_protocol(tag: &str, store: &[String]) {
         event_log: None,
     });
     refused(&c.attest(&bad), 400, "request.bad_base64");
+    // Secrets per request: at the limit (64, the default) accepted, one
+    // past it refused before anything is verified, and its nonce unspent.
+    let key64 = GuestKey::new(Kem::X25519);
+    let nonce64 = c.challenge("snp");
+    let (ev64, table64) = world.evidence("snp", &nonce64, &key64, None);
+    let mut many = request(
+        &nonce64,
+        &ev64,
+        &key64,
+        table64.as_deref(),
+        &["disk-key"; 65],
+    );
+    refused(&c.attest(&many), 400, "request.too_many_secrets");
+    many.secrets.truncate(64);
+    let at_limit = accepted(&c.attest(&many));
+    assert_eq!(
+        at_limit.secrets.len(),
+        1,
+        "a name given 64 times is sealed once"
+    );
     // Oversized bodies.
     let big = vec![b'a'; 2 << 20];
     refused(&c.post_bytes("/v1/attest", &big), 413, "request.too_large");

@@ -179,6 +179,13 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
             "secrets: name at least one secret; each secret's policy decides".into(),
         ));
     }
+    let limit = state.config.limits.max_secrets_per_request;
+    if req.secrets.len() > limit {
+        return Err(ApiError::TooManySecrets {
+            asked: req.secrets.len(),
+            limit,
+        });
+    }
     let secrets = guarded(&state, &req.secrets, now).await?;
     let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
         .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;

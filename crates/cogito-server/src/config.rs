@@ -49,6 +49,9 @@ pub struct Limits {
     pub verify_queue: usize,
     /// Threads that verify evidence (0: one per core).
     pub verify_threads: usize,
+    /// Secrets one `/v1/attest` may ask for (each is a store lookup and a
+    /// policy appraisal before the answer; 400 above).
+    pub max_secrets_per_request: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +64,7 @@ impl Default for Limits {
             request_timeout_secs: 30,
             verify_queue: 1024,
             verify_threads: 0,
+            max_secrets_per_request: 64,
         }
     }
 }
@@ -350,8 +354,11 @@ impl Config {
         if self.token_lifetime_secs == 0 || self.nonce_lifetime_secs == 0 {
             return bad("token and nonce lifetimes must be at least one second");
         }
-        if self.limits.verify_queue == 0 || self.limits.max_body_bytes == 0 {
-            return bad("limits.verify_queue and limits.max_body_bytes must be positive");
+        if self.limits.verify_queue == 0
+            || self.limits.max_body_bytes == 0
+            || self.limits.max_secrets_per_request == 0
+        {
+            return bad("limits.verify_queue, limits.max_body_bytes and limits.max_secrets_per_request must be positive");
         }
         Ok(())
     }

@@ -46,6 +46,14 @@ pub enum ApiError {
     /// The body is not the JSON the endpoint takes.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// More secrets asked for than `limits.max_secrets_per_request`.
+    #[error("{asked} secrets asked for; at most {limit} per request")]
+    TooManySecrets {
+        /// How many were named.
+        asked: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The body is larger than the limit.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -171,6 +179,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Malformed(_) => "request.malformed",
+            ApiError::TooManySecrets { .. } => "request.too_many_secrets",
             ApiError::TooLarge(_) => "request.too_large",
             ApiError::BadBase64(_) => "request.bad_base64",
             ApiError::EvidenceTooLarge { .. } => "request.evidence_too_large",
@@ -207,9 +216,10 @@ impl ApiError {
     /// policy refused, 429 rate, 503 store or queue.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Malformed(_) | ApiError::BadBase64(_) | ApiError::NonceInvalid => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::Malformed(_)
+            | ApiError::BadBase64(_)
+            | ApiError::NonceInvalid
+            | ApiError::TooManySecrets { .. } => StatusCode::BAD_REQUEST,
             ApiError::EvidenceTooLarge { .. } | ApiError::TooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
