@@ -269,30 +269,28 @@ async fn put_doc(
     };
     let previous = state.store.doc(kind, name, None).await?;
     let at = now();
-    let version = state
-        .store
-        .put_doc(kind, name, &text, &digest, &admin.actor(), at)
-        .await?;
-    if kind == DocKind::Policy {
-        state.policies.forget(name);
-    }
     let what = match kind {
         DocKind::Policy => "policy",
         DocKind::RefValues => "refvalues",
     };
-    state
+    let actor = admin.actor();
+    let action = format!("{what}.put");
+    let note = crate::store::AuditNote {
+        actor: &actor,
+        action: &action,
+        target: name,
+        detail: format!(
+            "version {{version}} (sha256 {digest}); previous {}",
+            previous.map_or_else(|| "none".to_string(), |p| format!("version {}", p.version))
+        ),
+    };
+    let version = state
         .store
-        .audit(
-            at,
-            &admin.actor(),
-            &format!("{what}.put"),
-            name,
-            &format!(
-                "version {version} (sha256 {digest}); previous {}",
-                previous.map_or_else(|| "none".to_string(), |p| format!("version {}", p.version))
-            ),
-        )
+        .put_doc(kind, name, &text, &digest, at, &note)
         .await?;
+    if kind == DocKind::Policy {
+        state.policies.forget(name);
+    }
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "name": name, "version": version, "digest": digest })),
@@ -483,24 +481,22 @@ async fn put_secret(
         created: at,
         author: a.actor(),
     };
-    let version = s.store.put_secret(&row).await?;
+    let actor = a.actor();
+    let note = crate::store::AuditNote {
+        actor: &actor,
+        action: "secret.put",
+        target: &name,
+        detail: format!(
+            "version {{version}}, policy {}{}; previous {}",
+            req.policy,
+            req.policy_version
+                .map(|v| format!(" version {v}"))
+                .unwrap_or_default(),
+            previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
+        ),
+    };
+    let version = s.store.put_secret(&row, &note).await?;
     s.secrets.forget(&name);
-    s.store
-        .audit(
-            at,
-            &a.actor(),
-            "secret.put",
-            &name,
-            &format!(
-                "version {version}, policy {}{}; previous {}",
-                req.policy,
-                req.policy_version
-                    .map(|v| format!(" version {v}"))
-                    .unwrap_or_default(),
-                previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
-            ),
-        )
-        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "name": name, "version": version })),

@@ -131,6 +131,20 @@ pub struct TokenRow {
     pub revoked: Option<i64>,
 }
 
+/// An audit record written in the same transaction as the change it
+/// records, so that a crash leaves both or neither.
+#[derive(Debug, Clone)]
+pub struct AuditNote<'a> {
+    /// Who.
+    pub actor: &'a str,
+    /// What (`secret.put`, `policy.put`, …).
+    pub action: &'a str,
+    /// On what.
+    pub target: &'a str,
+    /// Details; `{version}` is replaced by the new version.
+    pub detail: String,
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditRow {
@@ -167,8 +181,8 @@ pub trait Store: Send + Sync {
         name: &str,
         text: &str,
         digest: &str,
-        author: &str,
         at: i64,
+        audit: &AuditNote<'_>,
     ) -> Result<i64, StoreError>;
     /// The latest version, or a given one.
     async fn doc(
@@ -183,7 +197,11 @@ pub trait Store: Send + Sync {
     async fn docs(&self, kind: DocKind) -> Result<Vec<DocRow>, StoreError>;
 
     /// Adds a new version of a secret; returns the version.
-    async fn put_secret(&self, secret: &SecretRow) -> Result<i64, StoreError>;
+    async fn put_secret(
+        &self,
+        secret: &SecretRow,
+        audit: &AuditNote<'_>,
+    ) -> Result<i64, StoreError>;
     /// The latest version of a secret that is not deleted.
     async fn secret(&self, name: &str) -> Result<Option<SecretRow>, StoreError>;
     /// The latest version of every secret that is not deleted.
@@ -384,6 +402,26 @@ fn token_row(r: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
     })
 }
 
+/// The audit record of a change, in the change's transaction.
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    at: i64,
+    note: &AuditNote<'_>,
+    version: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(at)
+    .bind(note.actor)
+    .bind(note.action)
+    .bind(note.target)
+    .bind(note.detail.replace("{version}", &version.to_string()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn is_conflict(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
@@ -449,12 +487,14 @@ impl Store for SqlStore {
         name: &str,
         text: &str,
         digest: &str,
-        author: &str,
         at: i64,
+        audit: &AuditNote<'_>,
     ) -> Result<i64, StoreError> {
         // The next version in the insert itself; two writers racing on a
-        // name collide on the primary key, and the loser tries again.
+        // name collide on the primary key, and the loser tries again. The
+        // audit record goes in the same transaction.
         for _ in 0..8 {
+            let mut tx = self.pool.begin().await?;
             let r = sqlx::query(
                 "INSERT INTO documents (kind, name, version, text, digest, created, author) \
                  SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6 \
@@ -466,11 +506,16 @@ impl Store for SqlStore {
             .bind(text)
             .bind(digest)
             .bind(at)
-            .bind(author)
-            .fetch_one(&self.pool)
+            .bind(audit.actor)
+            .fetch_one(&mut *tx)
             .await;
             match r {
-                Ok(row) => return Ok(row.try_get("version")?),
+                Ok(row) => {
+                    let version: i64 = row.try_get("version")?;
+                    insert_audit(&mut tx, at, audit, version).await?;
+                    tx.commit().await?;
+                    return Ok(version);
+                }
                 Err(e) if is_conflict(&e) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -537,8 +582,9 @@ impl Store for SqlStore {
         rows.iter().map(doc_row).collect()
     }
 
-    async fn put_secret(&self, s: &SecretRow) -> Result<i64, StoreError> {
+    async fn put_secret(&self, s: &SecretRow, audit: &AuditNote<'_>) -> Result<i64, StoreError> {
         for _ in 0..8 {
+            let mut tx = self.pool.begin().await?;
             let r = sqlx::query(
                 "INSERT INTO secrets (name, version, policy, policy_version, wrapped_dek, \
                  ciphertext, created, author, deleted) \
@@ -552,10 +598,15 @@ impl Store for SqlStore {
             .bind(&s.ciphertext)
             .bind(s.created)
             .bind(&s.author)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await;
             match r {
-                Ok(row) => return Ok(row.try_get("version")?),
+                Ok(row) => {
+                    let version: i64 = row.try_get("version")?;
+                    insert_audit(&mut tx, s.created, audit, version).await?;
+                    tx.commit().await?;
+                    return Ok(version);
+                }
                 Err(e) if is_conflict(&e) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -844,5 +895,64 @@ mod tests {
         let a = include_str!("../migrations/sqlite/0002_kbs_sessions.sql");
         let b = include_str!("../migrations/postgres/0002_kbs_sessions.sql");
         assert_eq!(norm(a), norm(b));
+    }
+
+    #[tokio::test]
+    async fn a_change_and_its_audit_record_are_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = SqlStore::open(&url).await.unwrap();
+        let row = |created| SecretRow {
+            name: "default/key/a".into(),
+            version: 0,
+            policy: "fleet".into(),
+            policy_version: None,
+            wrapped_dek: vec![1],
+            ciphertext: vec![2],
+            created,
+            author: "ops".into(),
+        };
+        for expected in 1..=3 {
+            let note = AuditNote {
+                actor: "ops",
+                action: "secret.put",
+                target: "default/key/a",
+                detail: "version {version}".into(),
+            };
+            let v = store.put_secret(&row(expected), &note).await.unwrap();
+            assert_eq!(v, expected);
+        }
+        let note = AuditNote {
+            actor: "ops",
+            action: "policy.put",
+            target: "fleet",
+            detail: "version {version} of the policy".into(),
+        };
+        let v = store
+            .put_doc(DocKind::Policy, "fleet", "[policy]", "d", 9, &note)
+            .await
+            .unwrap();
+        assert_eq!(v, 1);
+        assert_eq!(
+            store
+                .doc(DocKind::Policy, "fleet", None)
+                .await
+                .unwrap()
+                .unwrap()
+                .author,
+            "ops"
+        );
+        let log = store.audit_log(10).await.unwrap();
+        let details: Vec<&str> = log.iter().map(|r| r.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "version 1 of the policy",
+                "version 3",
+                "version 2",
+                "version 1"
+            ],
+            "one record per version, the version filled in, newest first"
+        );
     }
 }

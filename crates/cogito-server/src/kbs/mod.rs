@@ -881,22 +881,21 @@ async fn upload(
         created: at,
         author: actor.clone(),
     };
-    let version = state.store.put_secret(&row).await.map_err(ApiError::from)?;
-    state.secrets.forget(&name);
+    let note = crate::store::AuditNote {
+        actor: &actor,
+        action: "secret.put",
+        target: &name,
+        detail: format!(
+            "version {{version}}, policy {policy} (KBS upload); previous {}",
+            previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
+        ),
+    };
     state
         .store
-        .audit(
-            at,
-            &actor,
-            "secret.put",
-            &name,
-            &format!(
-                "version {version}, policy {policy} (KBS upload); previous {}",
-                previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
-            ),
-        )
+        .put_secret(&row, &note)
         .await
         .map_err(ApiError::from)?;
+    state.secrets.forget(&name);
     let mut r = StatusCode::OK.into_response();
     r.extensions_mut().insert(KbsAnswer);
     Ok(r)
