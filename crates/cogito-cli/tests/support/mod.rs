@@ -98,6 +98,12 @@ impl Served {
         }
     }
 
+    /// `kill -9`: the process gets no chance to finish anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// A client that trusts this server's self-signed certificate.
     pub fn client(&self) -> Client {
         Client::new(&self.url, &self.data_dir.join("tls/cert.pem"))
@@ -310,6 +316,34 @@ impl Client {
         }
         let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
         Self::answer(self.agent.run(req))
+    }
+
+    /// [`Client::send`], `None` when the connection fails (a server being
+    /// killed under the request).
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Option<Answer> {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("content-type", "application/json");
+        if let Some(t) = bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req.body(body.unwrap_or_default().to_vec()).ok()?;
+        let mut r = self.agent.run(req).ok()?;
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.body_mut().read_to_vec().ok()?;
+        Some(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// `POST /v1/challenge`: the nonce, decoded.
