@@ -348,6 +348,24 @@ fn full_protocol(tag: &str, store: &[String]) {
         1,
         "a name given 64 times is sealed once"
     );
+    // Evidence at the limit (256 KiB decoded) is read and refused for what
+    // it is; one byte more is refused for its size.
+    let at = request(&nonce64, &vec![0u8; 256 << 10], &key64, None, &["disk-key"]);
+    let a = c.attest(&at);
+    assert_ne!(a.status, 413, "{}", String::from_utf8_lossy(&a.body));
+    assert!(
+        matches!(a.status, 400 | 422),
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let past = request(
+        &nonce64,
+        &vec![0u8; (256 << 10) + 1],
+        &key64,
+        None,
+        &["disk-key"],
+    );
+    refused(&c.attest(&past), 413, "request.evidence_too_large");
     // Oversized bodies.
     let big = vec![b'a'; 2 << 20];
     refused(&c.post_bytes("/v1/attest", &big), 413, "request.too_large");
