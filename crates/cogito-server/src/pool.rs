@@ -62,10 +62,14 @@ impl VerifyPool {
         let (tx, rx) = oneshot::channel();
         self.pool.spawn(move || {
             let out = job();
-            let _ = tx.send(out);
+            // The slot is free before the result is delivered: a caller
+            // that awaited this job and at once submits another must find
+            // it free (regression: a_full_queue_sheds_at_once was flaky
+            // when the permit was dropped after the send).
             let left = depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
             metrics::gauge!("cogito_verify_queue_depth").set(f64::from(left));
             drop(permit);
+            let _ = tx.send(out);
         });
         rx.await.map_err(|_| ApiError::Internal)
     }
