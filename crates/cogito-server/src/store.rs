@@ -217,7 +217,9 @@ pub trait Store: Send + Sync {
     /// Forgets used nonces that have expired; returns how many.
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError>;
 
-    /// Adds a KBS session (not yet attested).
+    /// Adds a KBS session (not yet attested). `state` is the JSON of
+    /// `kbs::Session` (in `kbs/mod.rs`; migration 0002 names a file that
+    /// was never written, and an applied migration is never edited).
     async fn insert_kbs_session(
         &self,
         id: &str,
@@ -877,6 +879,40 @@ mod tests {
         );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:///x.db"), "sqlite:///x.db");
+    }
+
+    /// A store that applied a migration refuses to start when the file
+    /// changes afterwards (sqlx checks each applied migration's checksum):
+    /// a comment edited in 0002 once stopped a store made the day before.
+    /// Applied migrations are never edited; a change is a new migration.
+    #[test]
+    fn applied_migrations_are_never_edited() {
+        use sha2::Digest as _;
+        let pinned = [
+            (
+                include_str!("../migrations/sqlite/0001_initial.sql"),
+                "64db8edb70417b27fbd13db7ff5b696efe606241128348023917f6c4124a76ba",
+            ),
+            (
+                include_str!("../migrations/postgres/0001_initial.sql"),
+                "7730d7899ef135dddccfd5bfae01f6410b19f7a3d1f5bbc32ffad4760114e62c",
+            ),
+            (
+                include_str!("../migrations/sqlite/0002_kbs_sessions.sql"),
+                "8f22ba09ebfac8ca86a8763183fed1f91a6f4f55c6075ee20d7e03a11f70ac73",
+            ),
+            (
+                include_str!("../migrations/postgres/0002_kbs_sessions.sql"),
+                "8f22ba09ebfac8ca86a8763183fed1f91a6f4f55c6075ee20d7e03a11f70ac73",
+            ),
+        ];
+        for (i, (text, digest)) in pinned.iter().enumerate() {
+            assert_eq!(
+                hex::encode(sha2::Sha256::digest(text.as_bytes())),
+                *digest,
+                "migration {i} of this list changed: add a new migration instead"
+            );
+        }
     }
 
     #[test]
