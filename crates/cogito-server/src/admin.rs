@@ -182,6 +182,49 @@ fn valid_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Writes a new version of a secret (envelope-encrypted under the KEK)
+/// with its audit record, in one transaction; forgets this replica's cached
+/// row. `how` is added to the audit detail (e.g. ` (KBS upload)`).
+pub(crate) async fn write_secret_version(
+    state: &AppState,
+    name: &str,
+    policy: &str,
+    policy_version: Option<i64>,
+    value: &[u8],
+    actor: &str,
+    how: &str,
+) -> Result<i64, ApiError> {
+    let (wrapped_dek, ciphertext) =
+        crate::vault::encrypt(state.keys.kek(), name, value).ok_or(ApiError::Internal)?;
+    let at = now();
+    let previous = state.store.secret(name).await?;
+    let row = SecretRow {
+        name: name.to_string(),
+        version: 0,
+        policy: policy.to_string(),
+        policy_version,
+        wrapped_dek,
+        ciphertext,
+        created: at,
+        author: actor.to_string(),
+    };
+    let note = crate::store::AuditNote {
+        actor,
+        action: "secret.put",
+        target: name,
+        detail: format!(
+            "version {{version}}, policy {policy}{}{how}; previous {}",
+            policy_version
+                .map(|v| format!(" version {v}"))
+                .unwrap_or_default(),
+            previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
+        ),
+    };
+    let version = state.store.put_secret(&row, &note).await?;
+    state.secrets.forget(name);
+    Ok(version)
+}
+
 /// A secret name: segments of `A-Z a-z 0-9 - _ .` separated by `/`
 /// (KBS resource paths, `repository/type/tag`, are secret names), none
 /// empty, `.` or `..`; 128 characters at most.
@@ -467,36 +510,16 @@ async fn put_secret(
                 .unwrap_or_default()
         )));
     }
-    let (wrapped_dek, ciphertext) =
-        crate::vault::encrypt(s.keys.kek(), &name, &value).ok_or(ApiError::Internal)?;
-    let at = now();
-    let previous = s.store.secret(&name).await?;
-    let row = SecretRow {
-        name: name.clone(),
-        version: 0,
-        policy: req.policy.clone(),
-        policy_version: req.policy_version,
-        wrapped_dek,
-        ciphertext,
-        created: at,
-        author: a.actor(),
-    };
-    let actor = a.actor();
-    let note = crate::store::AuditNote {
-        actor: &actor,
-        action: "secret.put",
-        target: &name,
-        detail: format!(
-            "version {{version}}, policy {}{}; previous {}",
-            req.policy,
-            req.policy_version
-                .map(|v| format!(" version {v}"))
-                .unwrap_or_default(),
-            previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
-        ),
-    };
-    let version = s.store.put_secret(&row, &note).await?;
-    s.secrets.forget(&name);
+    let version = write_secret_version(
+        &s,
+        &name,
+        &req.policy,
+        req.policy_version,
+        &value,
+        &a.actor(),
+        "",
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "name": name, "version": version })),

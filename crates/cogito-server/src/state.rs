@@ -48,6 +48,11 @@ pub struct AppState {
     pub secrets: crate::cache::TtlCache<Option<crate::store::SecretRow>>,
     /// Used nonces, written in batches.
     pub nonces: crate::consume::NonceSink,
+    /// KBS: the verification an attested session's resources are
+    /// appraised against, kept by this replica so that a resource request
+    /// does not verify the evidence again (another replica verifies once,
+    /// from the session's stored evidence, then keeps it too).
+    pub kbs_verified: cogito_core::lru::SharedLru<String, Arc<cogito_attest::Verification>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -237,6 +242,7 @@ impl AppState {
             options,
             limiter,
             secrets: crate::cache::TtlCache::default(),
+            kbs_verified: cogito_core::lru::SharedLru::new(4096),
             nonces,
         }))
     }

@@ -493,11 +493,11 @@ async fn attest_inner(
     let (job, verified) = state
         .pool
         .run(move || {
-            let r = verify_job(&st, &job, session_tee, at);
+            let r = verify_job(&st, &job, session_tee, alg, at);
             (job, r)
         })
         .await?;
-    let claims = verified?;
+    let (claims, primary_verified) = verified?;
 
     let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
     let expires = at.saturating_add(lifetime);
@@ -528,6 +528,7 @@ async fn attest_inner(
     {
         return Err(KbsError::Replayed);
     }
+    state.kbs_verified.insert(id.clone(), primary_verified);
     metrics::counter!("cogito_verdicts_total", "tee" => session_tee.as_str(), "result" => "accepted", "code" => "ok", "protocol" => "kbs").increment(1);
     Ok(ok_json(
         &serde_json::json!({ "token": token }),
@@ -541,9 +542,11 @@ fn verify_job(
     state: &AppState,
     job: &Job,
     session_tee: TeeName,
+    alg: HashAlgorithm,
     at: i64,
-) -> Result<Vec<serde_json::Value>, KbsError> {
+) -> Result<(Vec<serde_json::Value>, Arc<cogito_attest::Verification>), KbsError> {
     let mut out = Vec::with_capacity(job.pieces.len());
+    let mut primary: Option<Arc<cogito_attest::Verification>> = None;
     for (i, (piece, expected)) in job.pieces.iter().zip(&job.expected).enumerate() {
         let v = crate::attest::verify_evidence(
             &state.verifier,
@@ -569,8 +572,7 @@ fn verify_job(
             } else {
                 format!("additional evidence ({})", tee.as_str())
             };
-            let alg = "hash".to_string();
-            return Err(KbsError::BindingMismatch(what, alg));
+            return Err(KbsError::BindingMismatch(what, alg.to_string()));
         }
         let claims = v.claims();
         if i == 0 {
@@ -585,8 +587,12 @@ fn verify_job(
             }
         }
         out.push(serde_json::to_value(claims).map_err(|_| ApiError::Internal)?);
+        if i == 0 {
+            primary = Some(Arc::new(v));
+        }
     }
-    Ok(out)
+    let primary = primary.ok_or(KbsError::Api(ApiError::Internal))?;
+    Ok((out, primary))
 }
 
 /// The attestation token: an EAR with the claim names upstream consumers
@@ -717,21 +723,31 @@ async fn resource(
     let released = state
         .pool
         .run(move || -> Result<serde_json::Value, KbsError> {
-            let primary = record
-                .evidence
-                .first()
-                .ok_or(KbsError::Api(ApiError::Internal))?;
-            // The evidence was verified at attestation; this run (cached
-            // collateral) gives the appraisal its input as of then.
-            let v = crate::attest::verify_evidence(
-                &st.verifier,
-                &st.source,
-                &st.options,
-                &primary.evidence,
-                &primary.collateral(),
-                cogito_core::VerificationTime::from_unix(record.at),
-            )
-            .map_err(|e| KbsError::Api(ApiError::evidence(&e)))?;
+            // Verified at attestation: kept by this replica; a replica
+            // that has not seen the session verifies its stored evidence
+            // once, as of the attestation time, and keeps that.
+            let v = match st.kbs_verified.get(&id) {
+                Some(v) => v,
+                None => {
+                    let primary = record
+                        .evidence
+                        .first()
+                        .ok_or(KbsError::Api(ApiError::Internal))?;
+                    let v = Arc::new(
+                        crate::attest::verify_evidence(
+                            &st.verifier,
+                            &st.source,
+                            &st.options,
+                            &primary.evidence,
+                            &primary.collateral(),
+                            cogito_core::VerificationTime::from_unix(record.at),
+                        )
+                        .map_err(|e| KbsError::Api(ApiError::evidence(&e)))?,
+                    );
+                    st.kbs_verified.insert(id.clone(), v.clone());
+                    v
+                }
+            };
             let a = v.appraise(&g.policy.policy);
             if !a.accepted {
                 let rules: Vec<String> = crate::attest::explained(&a, explain)
@@ -868,34 +884,17 @@ async fn upload(
         ));
     }
     let value = zeroize::Zeroizing::new(body.to_vec());
-    let (wrapped_dek, ciphertext) = crate::vault::encrypt(state.keys.kek(), &name, &value)
-        .ok_or(KbsError::Api(ApiError::Internal))?;
     let actor = format!("kbs-admin:{who}");
-    let row = crate::store::SecretRow {
-        name: name.clone(),
-        version: 0,
-        policy: policy.clone(),
+    crate::admin::write_secret_version(
+        &state,
+        &name,
+        &policy,
         policy_version,
-        wrapped_dek,
-        ciphertext,
-        created: at,
-        author: actor.clone(),
-    };
-    let note = crate::store::AuditNote {
-        actor: &actor,
-        action: "secret.put",
-        target: &name,
-        detail: format!(
-            "version {{version}}, policy {policy} (KBS upload); previous {}",
-            previous.map_or_else(|| "none".into(), |p| format!("version {}", p.version))
-        ),
-    };
-    state
-        .store
-        .put_secret(&row, &note)
-        .await
-        .map_err(ApiError::from)?;
-    state.secrets.forget(&name);
+        &value,
+        &actor,
+        " (KBS upload)",
+    )
+    .await?;
     let mut r = StatusCode::OK.into_response();
     r.extensions_mut().insert(KbsAnswer);
     Ok(r)
