@@ -20,21 +20,6 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use support::*;
 
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let members: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
-                .collect();
-            format!("{{{}}}", members.join(","))
-        }
-        other => other.to_string(),
-    }
-}
-
 #[test]
 fn trace_logs_hold_no_secret_key_or_credential() {
     let tmp = tempfile::tempdir().unwrap();
@@ -112,7 +97,9 @@ fn trace_logs_hold_no_secret_key_or_credential() {
         "x": b64url(&point[1..33]), "y": b64url(&point[33..65])});
     let runtime = json!({"nonce": kbs_nonce, "tee-pubkey": jwk, "additional-evidence": ""});
     let mut rd = [0u8; 64];
-    rd[..48].copy_from_slice(&sha2::Sha384::digest(canonical(&runtime).as_bytes()));
+    rd[..48].copy_from_slice(&sha2::Sha384::digest(
+        cogito_testkit::jcs::canonical(&runtime).as_bytes(),
+    ));
     let quote = world.tdx.quote(rd, LiveTdx::mrtd_default());
     let body = json!({
         "runtime-data": {"nonce": kbs_nonce, "tee-pubkey": jwk},

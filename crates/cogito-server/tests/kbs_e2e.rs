@@ -295,28 +295,6 @@ fn tee_key(kind: &str) -> TeeKey {
     }
 }
 
-/// RFC 8785 for the values these tests hash (ASCII strings, objects,
-/// arrays): members sorted by name, no whitespace. Written here so that the
-/// server's canonicalizer is checked against something else.
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let members: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
-                .collect();
-            format!("{{{}}}", members.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// The report data the upstream client computes: SHA-384 over the
 /// canonical JSON of the runtime data, zero-padded to 64 bytes.
 fn report_data(nonce: &str, jwk: &Value, additional: Option<&str>) -> [u8; 64] {
@@ -324,7 +302,7 @@ fn report_data(nonce: &str, jwk: &Value, additional: Option<&str>) -> [u8; 64] {
         Some(a) => json!({ "nonce": nonce, "tee-pubkey": jwk, "additional-evidence": a }),
         None => json!({ "nonce": nonce, "tee-pubkey": jwk }),
     };
-    let digest = sha2::Sha384::digest(canonical(&v).as_bytes());
+    let digest = sha2::Sha384::digest(cogito_testkit::jcs::canonical(&v).as_bytes());
     let mut rd = [0u8; 64];
     rd[..48].copy_from_slice(&digest);
     rd

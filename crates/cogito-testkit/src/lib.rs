@@ -36,6 +36,7 @@
 pub mod cca;
 pub mod der;
 pub mod hierarchy;
+pub mod jcs;
 pub mod keys;
 pub mod live;
 pub mod mutate;
