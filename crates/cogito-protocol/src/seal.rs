@@ -101,15 +101,13 @@ fn suite(kem: Kem) -> &'static dyn Hpke {
 }
 
 /// Checks that `public_key` is a valid public key of `kem` as HPKE
-/// serializes it (X25519: 32 bytes; P-256: an uncompressed point on the
-/// curve), so that a request is refused before a nonce is spent on it.
+/// serializes it (X25519: 32 bytes, not of small order; P-256: an
+/// uncompressed point on the curve), so that a request is refused before a
+/// nonce is spent on it.
 pub fn check_public_key(kem: Kem, public_key: &[u8]) -> Result<(), SealError> {
-    use aws_lc_rs::agreement::{ParsedPublicKey, UnparsedPublicKey, ECDH_P256, X25519};
+    use aws_lc_rs::agreement::{ParsedPublicKey, UnparsedPublicKey, ECDH_P256};
     let ok = match kem {
-        Kem::X25519 => {
-            public_key.len() == 32
-                && ParsedPublicKey::try_from(&UnparsedPublicKey::new(&X25519, public_key)).is_ok()
-        }
+        Kem::X25519 => public_key.len() == 32 && x25519_agrees(public_key),
         // SEC 1 §2.3.4: 0x04 ‖ X ‖ Y, the point on the curve.
         Kem::P256 => {
             public_key.len() == 65
@@ -123,6 +121,26 @@ pub fn check_public_key(kem: Kem, public_key: &[u8]) -> Result<(), SealError> {
     } else {
         Err(SealError::BadKey { kem: kem.as_str() })
     }
+}
+
+/// Whether an X25519 agreement with `public_key` gives a shared secret:
+/// a point of small order (the all-zero key among them) gives the all-zero
+/// value, which RFC 7748 §6.1 and RFC 9180 §7.1.4 refuse and AWS-LC's
+/// X25519 fails on, so [`seal`] could never seal to it. Any private key
+/// finds them: X25519 clamps every scalar to a multiple of the cofactor, so
+/// the result is zero exactly for the points of small order.
+fn x25519_agrees(public_key: &[u8]) -> bool {
+    use aws_lc_rs::agreement::{agree, PrivateKey, UnparsedPublicKey, X25519};
+    let Ok(probe) = PrivateKey::from_private_key(&X25519, &[0x5a; 32]) else {
+        return false;
+    };
+    agree(
+        &probe,
+        UnparsedPublicKey::new(&X25519, public_key),
+        (),
+        |_| Ok(()),
+    )
+    .is_ok()
 }
 
 /// Seals `plaintext` to `public_key` (serialized as HPKE serializes it).
@@ -287,6 +305,49 @@ mod tests {
         assert!(check_public_key(Kem::P256, &off).is_err());
         assert!(check_public_key(Kem::X25519, &[9; 32]).is_ok());
         assert!(check_public_key(Kem::X25519, &[9; 33]).is_err());
+    }
+
+    /// Found by the fuzz target `v1_bodies`: an all-zero X25519 key passed
+    /// the check, and `/v1/attest` verified the evidence, appraised and
+    /// signed a token before sealing failed ("HPKE sealing failed"). Every
+    /// point of small order is refused up front now; sealing to an
+    /// accepted key works.
+    #[test]
+    fn x25519_key_of_small_order_is_refused_before_sealing() {
+        let small_order: [[u8; 32]; 4] = [
+            // The fuzzer's case: the all-zero key.
+            [0; 32],
+            // u = 1 (order 4) and a point of order 8 (RFC 7748's list).
+            {
+                let mut k = [0; 32];
+                k[0] = 1;
+                k
+            },
+            hex::decode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+            // u = p (2^255 - 19), a non-canonical encoding of 0.
+            hex::decode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        ];
+        for key in small_order {
+            assert_eq!(
+                check_public_key(Kem::X25519, &key),
+                Err(SealError::BadKey { kem: "x25519" }),
+                "{}",
+                hex::encode(key)
+            );
+            assert!(matches!(
+                seal(Kem::X25519, &key, "disk-key", b"s"),
+                Err(SealError::BadKey { .. })
+            ));
+        }
+        let g = GuestKey::generate(Kem::X25519).unwrap();
+        assert!(check_public_key(Kem::X25519, &g.public).is_ok());
+        assert!(seal(Kem::X25519, &g.public, "disk-key", b"s").is_ok());
     }
 
     #[test]
