@@ -146,13 +146,30 @@ pub fn service_options(allow_test_keys: bool) -> Options {
     o
 }
 
-/// `POST /v1/attest`.
-pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestResponse, ApiError> {
-    let now = crate::state::now();
-    let nonce = b64("nonce", &req.nonce)?;
-    let checked = crate::nonce::check(&state.keys, &nonce, now)?;
+/// A `/v1/attest` request's own fields, decoded and checked.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The evidence bytes, at most `limits.max_evidence_bytes`.
+    pub evidence: Vec<u8>,
+    /// The guest's KEM.
+    pub kem: Kem,
+    /// The guest's public key, valid for its KEM.
+    pub public_key: Vec<u8>,
+    /// The collateral the guest sent.
+    pub collateral: SuppliedCollateral,
+}
+
+/// What `/v1/attest` checks of a request after its nonce and before any
+/// lookup: the evidence (base64, size), the public key (base64, valid for
+/// its KEM), the collateral (base64) and the number of secrets. A pure
+/// function of the request and the limits (the fuzz target `v1_bodies`
+/// runs it on arbitrary bodies).
+pub fn decode_request(
+    req: &AttestRequest,
+    limits: &crate::config::Limits,
+) -> Result<Decoded, ApiError> {
     let evidence = b64("evidence", &req.evidence)?;
-    let limit = state.config.limits.max_evidence_bytes;
+    let limit = limits.max_evidence_bytes;
     if evidence.len() > limit {
         return Err(ApiError::EvidenceTooLarge {
             size: evidence.len(),
@@ -179,13 +196,32 @@ pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestRe
             "secrets: name at least one secret; each secret's policy decides".into(),
         ));
     }
-    let limit = state.config.limits.max_secrets_per_request;
+    let limit = limits.max_secrets_per_request;
     if req.secrets.len() > limit {
         return Err(ApiError::TooManySecrets {
             asked: req.secrets.len(),
             limit,
         });
     }
+    Ok(Decoded {
+        evidence,
+        kem,
+        public_key,
+        collateral,
+    })
+}
+
+/// `POST /v1/attest`.
+pub async fn attest(state: Arc<AppState>, req: AttestRequest) -> Result<AttestResponse, ApiError> {
+    let now = crate::state::now();
+    let nonce = b64("nonce", &req.nonce)?;
+    let checked = crate::nonce::check(&state.keys, &nonce, now)?;
+    let Decoded {
+        evidence,
+        kem,
+        public_key,
+        collateral,
+    } = decode_request(&req, &state.config.limits)?;
     let secrets = guarded(&state, &req.secrets, now).await?;
     let expected = cogito_protocol::report_data(&nonce, kem, &public_key)
         .ok_or_else(|| ApiError::Malformed("nonce or key too long".into()))?;

@@ -218,13 +218,21 @@ impl Config {
                 let text = std::fs::read_to_string(p).map_err(|e| StartError::Config {
                     what: format!("{}: {e}", p.display()),
                 })?;
-                toml::from_str(&text).map_err(|e| StartError::Config {
-                    what: format!("{}: {e}", p.display()),
-                })?
+                Config::from_toml(&text, &p.display().to_string())?
             }
         };
         c.apply_env(env)?;
         Ok(c)
+    }
+
+    /// The file's text over the defaults, without the environment;
+    /// `origin` names the file in errors. What [`Config::load`] reads a
+    /// file with (the fuzz target `server_config` runs it on arbitrary
+    /// text).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, StartError> {
+        toml::from_str(text).map_err(|e| StartError::Config {
+            what: format!("{origin}: {e}"),
+        })
     }
 
     /// `COGITO_*` variables (each documented in docs/operations.md).

@@ -261,6 +261,31 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// A ring of one active signing key (PKCS#8 DER of a P-256 key,
+    /// created at `created`) and no nonce key, without a store: for tests
+    /// and the fuzz target `token`, which check tokens against a fixed
+    /// key. The service builds its ring with [`KeyRing::open`].
+    #[doc(hidden)]
+    pub fn with_signing_key(kek: Kek, pkcs8: &[u8], created: i64) -> Result<KeyRing, StartError> {
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+            .map_err(|_| keys_err("the signing key is not a P-256 PKCS#8 key"))?;
+        let public = pair.public_key().as_ref().to_vec();
+        let key = SigningKey {
+            kid: kid_of(&public),
+            pkcs8: pkcs8.to_vec(),
+            pair,
+            public,
+            created,
+            retired: None,
+        };
+        Ok(KeyRing {
+            kek,
+            signing: RwLock::new(vec![key]),
+            nonce: RwLock::new(Vec::new()),
+            loaded_at: std::sync::atomic::AtomicI64::new(created),
+        })
+    }
+
     /// The KEK.
     pub fn kek(&self) -> &Kek {
         &self.kek

@@ -26,7 +26,8 @@
 //! plus cogito's stable `code`); 401 only for authentication failures.
 
 pub mod binding;
-mod evidence;
+#[doc(hidden)]
+pub mod evidence;
 pub mod jwe;
 
 use std::sync::Arc;
@@ -373,7 +374,8 @@ async fn load(state: &AppState, id: &str) -> Result<(bool, Session), KbsError> {
 /// The init-data digest: the `algorithm` the TOML names (SHA-384 when
 /// none) over the body's bytes, as Trustee's attestation service computes
 /// it.
-fn init_data_digest(init: &kbs_types::InitData) -> Result<Vec<u8>, KbsError> {
+#[doc(hidden)]
+pub fn init_data_digest(init: &kbs_types::InitData) -> Result<Vec<u8>, KbsError> {
     if init.format != "toml" {
         return Err(KbsError::InitData(format!(
             "format {:?}: only toml init-data is supported",
