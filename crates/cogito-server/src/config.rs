@@ -52,6 +52,14 @@ pub struct Limits {
     /// Secrets one `/v1/attest` may ask for (each is a store lookup and a
     /// policy appraisal before the answer; 400 above).
     pub max_secrets_per_request: usize,
+    /// Deepest nesting of arrays and objects in a JSON body (400
+    /// `request.too_deep` past it). cogito's own bodies nest four levels;
+    /// KBS evidence and runtime data a few more.
+    pub max_json_depth: usize,
+    /// Largest total of a request's headers, each counted as
+    /// `name: value` CRLF (431 past it). Tokens and cookies are the
+    /// largest headers a client sends, a few KiB.
+    pub max_header_bytes: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +73,8 @@ impl Default for Limits {
             verify_queue: 1024,
             verify_threads: 0,
             max_secrets_per_request: 64,
+            max_json_depth: 32,
+            max_header_bytes: 16 << 10,
         }
     }
 }
@@ -367,6 +377,15 @@ impl Config {
             || self.limits.max_secrets_per_request == 0
         {
             return bad("limits.verify_queue, limits.max_body_bytes and limits.max_secrets_per_request must be positive");
+        }
+        // Below these, the service's own requests would be refused: its
+        // bodies nest four levels and KBS evidence a few more; a token
+        // header alone takes about a kilobyte.
+        if self.limits.max_json_depth < 8 {
+            return bad("limits.max_json_depth must be at least 8");
+        }
+        if !(4096..=(1 << 20)).contains(&self.limits.max_header_bytes) {
+            return bad("limits.max_header_bytes must be between 4096 and 1048576");
         }
         Ok(())
     }

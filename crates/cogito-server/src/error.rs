@@ -57,6 +57,23 @@ pub enum ApiError {
     /// The body is larger than the limit.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The JSON body nests arrays and objects deeper than
+    /// `limits.max_json_depth`.
+    #[error("the JSON body nests deeper than {limit} levels (at byte {offset})")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// The offset of the first bracket past it.
+        offset: usize,
+    },
+    /// The request's headers are larger than `limits.max_header_bytes`.
+    #[error("the request headers take {size} bytes; at most {limit}")]
+    HeadersTooLarge {
+        /// Their size, each counted as `name: value` CRLF.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A binary field is not canonical base64.
     #[error("{0} is not canonical base64")]
     BadBase64(&'static str),
@@ -181,6 +198,8 @@ impl ApiError {
             ApiError::Malformed(_) => "request.malformed",
             ApiError::TooManySecrets { .. } => "request.too_many_secrets",
             ApiError::TooLarge(_) => "request.too_large",
+            ApiError::TooDeep { .. } => "request.too_deep",
+            ApiError::HeadersTooLarge { .. } => "request.headers_too_large",
             ApiError::BadBase64(_) => "request.bad_base64",
             ApiError::EvidenceTooLarge { .. } => "request.evidence_too_large",
             ApiError::NonceInvalid => "nonce.invalid",
@@ -219,7 +238,8 @@ impl ApiError {
             ApiError::Malformed(_)
             | ApiError::BadBase64(_)
             | ApiError::NonceInvalid
-            | ApiError::TooManySecrets { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::TooManySecrets { .. }
+            | ApiError::TooDeep { .. } => StatusCode::BAD_REQUEST,
             ApiError::EvidenceTooLarge { .. } | ApiError::TooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -251,6 +271,7 @@ impl ApiError {
                 StatusCode::FORBIDDEN
             }
             ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Saturated
             | ApiError::StoreUnavailable
             | ApiError::NotReady(_)

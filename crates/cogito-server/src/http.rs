@@ -40,6 +40,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .extensions()
             .get::<BodyLimit>()
             .map_or(usize::MAX, |l| l.0);
+        let depth = req
+            .extensions()
+            .get::<JsonDepthLimit>()
+            .map_or(usize::MAX, |l| l.0);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge(limit)
@@ -47,6 +51,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ApiError::Malformed(e.body_text())
             }
         })?;
+        if let Some(offset) = json_too_deep(&bytes, depth) {
+            return Err(ApiError::TooDeep {
+                limit: depth,
+                offset,
+            });
+        }
         serde_json::from_slice(&bytes)
             .map(Body)
             .map_err(|e| ApiError::Malformed(e.to_string()))
@@ -56,6 +66,74 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 /// The body limit, as an extension for messages.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// `limits.max_json_depth`, as an extension for the extractors.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonDepthLimit(pub usize);
+
+/// The offset of the first `[` or `{` that opens a level past `max`, if
+/// any: one pass over the bytes, outside strings (RFC 8259 §7: a string
+/// ends at an unescaped `"`). Run before parsing so that a body nested
+/// past the limit is refused by name, with a cost linear in its size;
+/// serde_json's own recursion limit (128) only keeps the stack safe.
+/// Bytes that are not JSON are left to the parser to refuse.
+pub fn json_too_deep(bytes: &[u8], max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (offset, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth = depth.saturating_add(1);
+                if depth > max {
+                    return Some(offset);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The size of the headers the client sent, each counted as
+/// `name: value` CRLF: measured by the outermost layer, before this
+/// service adds any (`x-request-id`).
+#[derive(Debug, Clone, Copy)]
+struct HeaderBytes(usize);
+
+async fn measure_headers(mut req: Request) -> Request {
+    let size = req.headers().iter().fold(0usize, |sum, (name, value)| {
+        sum.saturating_add(name.as_str().len())
+            .saturating_add(value.len())
+            .saturating_add(4)
+    });
+    req.extensions_mut().insert(HeaderBytes(size));
+    req
+}
+
+/// Refuses a request whose headers exceed `limits.max_header_bytes` (431
+/// with a problem document). The HTTP/1 parser's own buffer is a little
+/// larger (see `lib.rs`) and refuses anything beyond it with a bare 431
+/// before a handler runs.
+async fn refuse_large_headers(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let size = req.extensions().get::<HeaderBytes>().map_or(0, |h| h.0);
+    if size > limit {
+        return ApiError::HeadersTooLarge { size, limit }.into_response();
+    }
+    next.run(req).await
+}
 
 /// Random request ids (`x-request-id`), unless the caller sent one.
 #[derive(Debug, Clone, Copy, Default)]
@@ -167,6 +245,8 @@ async fn problems_only(State(limit): State<usize>, req: Request, next: Next) -> 
 /// The router (without TLS or a listener: tests and the demo mount it).
 pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
     let limit = state.config.limits.max_body_bytes;
+    let header_limit = state.config.limits.max_header_bytes;
+    let depth_limit = state.config.limits.max_json_depth;
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs);
     let public = Router::new()
         .route("/v1/challenge", post(challenge))
@@ -185,16 +265,21 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
         );
     // The first layer is the innermost: a request meets the request id,
     // the trace span, the metrics, the problem mapping, the timeout, the
-    // body limits, the rate limit and the early refusal of oversized
-    // bodies, in that order.
+    // body and depth limits, the rate limit, the header limit and the
+    // early refusal of oversized bodies, in that order.
     Router::new()
         .merge(public)
         .merge(crate::admin::routes())
         .merge(crate::kbs::routes())
         .layer(middleware::from_fn_with_state(limit, refuse_oversized))
+        .layer(middleware::from_fn_with_state(
+            header_limit,
+            refuse_large_headers,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(axum::Extension(BodyLimit(limit)))
+        .layer(axum::Extension(JsonDepthLimit(depth_limit)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -215,6 +300,7 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(RandomId))
+        .layer(axum::middleware::map_request(measure_headers))
         .with_state(state)
 }
 

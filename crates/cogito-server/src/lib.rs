@@ -51,6 +51,19 @@ pub use config::Config;
 pub use error::StartError;
 pub use state::AppState;
 
+/// HTTP/1's read buffer, which bounds a request's line and headers: the
+/// header limit the router enforces with a problem document
+/// (`limits.max_header_bytes`) plus room for the request line, so that
+/// only heads far past the limit meet hyper's bare 431. Hyper's minimum is
+/// 8 KiB. At most 100 headers (hyper's default, stated).
+fn bound_request_heads(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    limits: &config::Limits,
+) {
+    let buffer = limits.max_header_bytes.saturating_add(8 << 10).max(8 << 10);
+    builder.http1().max_buf_size(buffer).max_headers(100);
+}
+
 /// Latency buckets, seconds: verification takes from 50 µs (cached) to a
 /// few seconds (a cold vendor fetch).
 const BUCKETS: &[f64] = &[
@@ -205,12 +218,13 @@ pub async fn start(config: Config, log: &dyn Fn(String)) -> Result<Server, Start
                 ));
             }
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
-            let server = axum_server::from_tcp_rustls(listener, rustls)
+            let mut server = axum_server::from_tcp_rustls(listener, rustls)
                 .map_err(|source| StartError::Io {
                     what: format!("serving TLS on {addr}"),
                     source,
                 })?
                 .handle(handle.clone());
+            bound_request_heads(server.http_builder(), &state.config.limits);
             (
                 "https",
                 Some(tls.fingerprint),
@@ -219,12 +233,13 @@ pub async fn start(config: Config, log: &dyn Fn(String)) -> Result<Server, Start
         }
         None => {
             log("plain HTTP (--insecure-http): put a TLS-terminating proxy in front".to_string());
-            let server = axum_server::from_tcp(listener)
+            let mut server = axum_server::from_tcp(listener)
                 .map_err(|source| StartError::Io {
                     what: format!("serving on {addr}"),
                     source,
                 })?
                 .handle(handle.clone());
+            bound_request_heads(server.http_builder(), &state.config.limits);
             ("http", None, tokio::spawn(server.serve(app)))
         }
     };

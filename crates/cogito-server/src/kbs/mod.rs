@@ -283,7 +283,18 @@ fn random_b64(len: usize) -> Result<String, KbsError> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, KbsError> {
+/// The body as `T`, refused as malformed when it nests deeper than
+/// `limits.max_json_depth` (the KBS error shape has no finer kind).
+fn parse_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: &[u8],
+) -> Result<T, KbsError> {
+    let max = state.config.limits.max_json_depth;
+    if let Some(offset) = crate::http::json_too_deep(body, max) {
+        return Err(KbsError::Malformed(format!(
+            "the JSON body nests deeper than {max} levels (at byte {offset})"
+        )));
+    }
     serde_json::from_slice(body).map_err(|e| KbsError::Malformed(e.to_string()))
 }
 
@@ -321,7 +332,7 @@ fn ok_json(value: &serde_json::Value, cookie: Option<HeaderValue>) -> Response {
 
 /// `POST /kbs/v0/auth`.
 async fn auth(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, KbsError> {
-    let request: kbs_types::Request = parse_body(&body)?;
+    let request: kbs_types::Request = parse_body(&state, &body)?;
     // Upstream accepts 0.4.x; the version is semver.
     let mut parts = request.version.trim().split('.');
     let compatible = parts.next() == Some("0") && parts.next() == Some("4");
@@ -435,8 +446,8 @@ async fn attest_inner(
         return Err(KbsError::Replayed);
     }
     // The body twice: typed, and as the JSON the client hashed.
-    let typed: kbs_types::Attestation = parse_body(&body)?;
-    let raw: serde_json::Value = parse_body(&body)?;
+    let typed: kbs_types::Attestation = parse_body(&state, &body)?;
+    let raw: serde_json::Value = parse_body(&state, &body)?;
     let tee_pubkey = raw
         .pointer("/runtime-data/tee-pubkey")
         .cloned()
