@@ -12,6 +12,9 @@
 //! insert, retried on a primary-key conflict.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -281,7 +284,18 @@ pub enum Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Set while PostgreSQL fails its health probe: queries are refused at
+    /// once instead of each waiting out the pool's acquire timeout, so
+    /// that guests hear 503 `store.unavailable` in milliseconds during an
+    /// outage. Cleared by the first probe that succeeds.
+    down: Arc<AtomicBool>,
 }
+
+/// How often a PostgreSQL store is probed (`SELECT 1`), and how long a
+/// probe may take before the database counts as unreachable.
+pub const PROBE_EVERY: Duration = Duration::from_millis(500);
+/// See [`PROBE_EVERY`].
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -342,12 +356,59 @@ impl SqlStore {
             Backend::Sqlite => SQLITE.run(&pool).await?,
             Backend::Postgres => POSTGRES.run(&pool).await?,
         }
-        Ok(SqlStore { pool, backend })
+        let down = Arc::new(AtomicBool::new(false));
+        // A SQLite file cannot go away under the process; a PostgreSQL
+        // server can.
+        if backend == Backend::Postgres {
+            tokio::spawn(probe(pool.clone(), down.clone()));
+        }
+        Ok(SqlStore {
+            pool,
+            backend,
+            down,
+        })
+    }
+
+    /// The pool, unless the database failed its last health probe.
+    fn pool(&self) -> Result<&AnyPool, StoreError> {
+        if self.down.load(Ordering::Acquire) {
+            return Err(StoreError(
+                "the database failed its last health probe; refused without waiting for it"
+                    .to_string(),
+            ));
+        }
+        Ok(&self.pool)
     }
 
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+}
+
+/// Probes `pool` every [`PROBE_EVERY`] until the store is dropped (only
+/// this task holds `down` then) or closed, and logs each transition.
+async fn probe(pool: AnyPool, down: Arc<AtomicBool>) {
+    let mut tick = tokio::time::interval(PROBE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if Arc::strong_count(&down) == 1 || pool.is_closed() {
+            return;
+        }
+        let answered = tokio::time::timeout(PROBE_TIMEOUT, sqlx::query("SELECT 1").execute(&pool))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let was_down = down.swap(!answered, Ordering::AcqRel);
+        if was_down && answered {
+            tracing::warn!("the database answers again; serving");
+        } else if !was_down && !answered {
+            metrics::counter!("cogito_store_errors_total").increment(1);
+            tracing::error!(
+                "the database did not answer a health probe within {} ms; refusing requests that need it until it does",
+                PROBE_TIMEOUT.as_millis()
+            );
+        }
     }
 }
 
@@ -432,7 +493,7 @@ fn is_conflict(e: &sqlx::Error) -> bool {
 #[async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(self.pool()?).await?;
         Ok(())
     }
 
@@ -442,7 +503,7 @@ impl Store for SqlStore {
              WHERE purpose = $1 ORDER BY created DESC, kid DESC",
         )
         .bind(purpose)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -469,7 +530,7 @@ impl Store for SqlStore {
         .bind(&key.public)
         .bind(key.created)
         .bind(key.retired)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -478,7 +539,7 @@ impl Store for SqlStore {
         sqlx::query("UPDATE keys SET retired = $1 WHERE kid = $2 AND retired IS NULL")
             .bind(at)
             .bind(kid)
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(())
     }
@@ -496,7 +557,7 @@ impl Store for SqlStore {
         // name collide on the primary key, and the loser tries again. The
         // audit record goes in the same transaction.
         for _ in 0..8 {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool()?.begin().await?;
             let r = sqlx::query(
                 "INSERT INTO documents (kind, name, version, text, digest, created, author) \
                  SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6 \
@@ -542,7 +603,7 @@ impl Store for SqlStore {
                 .bind(kind.as_str())
                 .bind(name)
                 .bind(v)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool()?)
                 .await?
             }
             None => {
@@ -552,7 +613,7 @@ impl Store for SqlStore {
                 )
                 .bind(kind.as_str())
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.pool()?)
                 .await?
             }
         };
@@ -566,7 +627,7 @@ impl Store for SqlStore {
         )
         .bind(kind.as_str())
         .bind(name)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(doc_row).collect()
     }
@@ -579,14 +640,14 @@ impl Store for SqlStore {
              ORDER BY d.name",
         )
         .bind(kind.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(doc_row).collect()
     }
 
     async fn put_secret(&self, s: &SecretRow, audit: &AuditNote<'_>) -> Result<i64, StoreError> {
         for _ in 0..8 {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool()?.begin().await?;
             let r = sqlx::query(
                 "INSERT INTO secrets (name, version, policy, policy_version, wrapped_dek, \
                  ciphertext, created, author, deleted) \
@@ -626,7 +687,7 @@ impl Store for SqlStore {
              ORDER BY version DESC LIMIT 1",
         )
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool()?)
         .await?;
         row.as_ref().map(secret_row).transpose()
     }
@@ -637,7 +698,7 @@ impl Store for SqlStore {
              s.created, s.author FROM secrets s WHERE s.deleted IS NULL AND s.version = \
                (SELECT MAX(version) FROM secrets t WHERE t.name = s.name) ORDER BY s.name",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(secret_row).collect()
     }
@@ -646,7 +707,7 @@ impl Store for SqlStore {
         let r = sqlx::query("UPDATE secrets SET deleted = $1 WHERE name = $2 AND deleted IS NULL")
             .bind(at)
             .bind(name)
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -657,7 +718,7 @@ impl Store for SqlStore {
         )
         .bind(id)
         .bind(expires)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -683,7 +744,7 @@ impl Store for SqlStore {
         for (id, expires) in nonces {
             q = q.bind(id.clone()).bind(*expires);
         }
-        let rows = q.fetch_all(&self.pool).await?;
+        let rows = q.fetch_all(self.pool()?).await?;
         let mut inserted = std::collections::HashSet::new();
         for r in &rows {
             inserted.insert(r.try_get::<Vec<u8>, _>(0)?);
@@ -694,7 +755,7 @@ impl Store for SqlStore {
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
         let r = sqlx::query("DELETE FROM used_nonces WHERE expires < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(r.rows_affected())
     }
@@ -711,7 +772,7 @@ impl Store for SqlStore {
         .bind(id)
         .bind(expires)
         .bind(state)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(())
     }
@@ -719,7 +780,7 @@ impl Store for SqlStore {
     async fn kbs_session(&self, id: &str) -> Result<Option<(i64, bool, String)>, StoreError> {
         let row = sqlx::query("SELECT expires, attested, state FROM kbs_sessions WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         row.map(|r| {
             Ok((
@@ -744,7 +805,7 @@ impl Store for SqlStore {
         .bind(id)
         .bind(expires)
         .bind(state)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -752,7 +813,7 @@ impl Store for SqlStore {
     async fn purge_kbs_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let r = sqlx::query("DELETE FROM kbs_sessions WHERE expires < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.pool()?)
             .await?;
         Ok(r.rows_affected())
     }
@@ -768,7 +829,7 @@ impl Store for SqlStore {
         .bind(&t.note)
         .bind(t.created)
         .bind(t.revoked)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(())
     }
@@ -778,7 +839,7 @@ impl Store for SqlStore {
             "SELECT id, hash, scope, note, created, revoked FROM admin_tokens WHERE hash = $1",
         )
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool()?)
         .await?;
         row.as_ref().map(token_row).transpose()
     }
@@ -787,7 +848,7 @@ impl Store for SqlStore {
         let rows = sqlx::query(
             "SELECT id, hash, scope, note, created, revoked FROM admin_tokens ORDER BY created, id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(token_row).collect()
     }
@@ -797,7 +858,7 @@ impl Store for SqlStore {
             sqlx::query("UPDATE admin_tokens SET revoked = $1 WHERE id = $2 AND revoked IS NULL")
                 .bind(at)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.pool()?)
                 .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -805,7 +866,7 @@ impl Store for SqlStore {
     async fn collateral(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         let row = sqlx::query("SELECT body, fetched FROM collateral WHERE key = $1")
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         row.map(|r| Ok((r.try_get("body")?, r.try_get("fetched")?)))
             .transpose()
@@ -819,7 +880,7 @@ impl Store for SqlStore {
         .bind(key)
         .bind(body)
         .bind(at)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(())
     }
@@ -840,7 +901,7 @@ impl Store for SqlStore {
         .bind(action)
         .bind(target)
         .bind(detail)
-        .execute(&self.pool)
+        .execute(self.pool()?)
         .await?;
         Ok(())
     }
@@ -850,7 +911,7 @@ impl Store for SqlStore {
             "SELECT id, at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter()
             .map(|r| {
