@@ -10,14 +10,26 @@
 //!   the stored copy is older than [`REFRESH_SECS`]; when that fails the
 //!   stored copy is used and the verifier judges its validity window.
 //! - Fetches are single-flight per key: concurrent verifications needing
-//!   the same object wait for one fetch. The clients retry busy vendors
-//!   with bounded backoff.
+//!   the same object wait for one fetch, and take its outcome. The clients
+//!   retry busy vendors with bounded backoff within one fetch.
+//! - After a fetch fails, that key is not fetched again for a while
+//!   ([`BACKOFF_FIRST`], doubling up to [`BACKOFF_MAX`]): during an outage
+//!   a stored copy keeps serving (the verifier judges its validity window)
+//!   and without one the request fails at once, naming the last error.
+//!   All fetches together are bounded too ([`FETCH_RATE`] per second):
+//!   a VCEK is fetched before the report it verifies is trusted, so any
+//!   client could otherwise make the service ask the vendor for made-up
+//!   chips and spend the rate limit that real guests need.
 //!
 //! Verification runs on the verification pool's threads, outside the async
 //! runtime, so the store is reached with `Handle::block_on`.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use cogito_core::lru::SharedLru;
 
@@ -113,12 +125,55 @@ impl StoredTdx {
     }
 }
 
+/// The first pause after a failed fetch of one object.
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(2);
+/// The longest pause between fetches of one object that keep failing.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Vendor fetches per second, all objects together (and as many at once).
+pub const FETCH_RATE: u32 = 20;
+/// Keys whose fetch state is kept; past it, idle keys are forgotten.
+const FLIGHTS_MAX: usize = 4096;
+
+/// One object's fetches: held while fetching (single flight), and how the
+/// last ones went.
+#[derive(Debug, Default)]
+struct Flight {
+    /// Failures in a row.
+    failures: u32,
+    /// No fetch before this.
+    not_before: Option<Instant>,
+    /// The last failure, for the requests refused meanwhile.
+    last_error: String,
+}
+
+impl Flight {
+    fn failed(&mut self, error: String, now: Instant) {
+        self.failures = self.failures.saturating_add(1);
+        let exp = self.failures.saturating_sub(1).min(16);
+        let pause = BACKOFF_FIRST.saturating_mul(1u32 << exp).min(BACKOFF_MAX);
+        self.not_before = Some(now + pause);
+        self.last_error = error;
+    }
+
+    fn succeeded(&mut self) {
+        *self = Flight::default();
+    }
+
+    /// How long until the next fetch may go out.
+    fn wait(&self, now: Instant) -> Option<Duration> {
+        self.not_before
+            .and_then(|t| t.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
+    }
+}
+
 /// The store, then the vendors.
 pub struct StoreSource {
     store: Arc<dyn Store>,
     vendor: Option<VendorSource>,
     runtime: tokio::runtime::Handle,
-    flights: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    flights: Mutex<HashMap<String, Arc<Mutex<Flight>>>>,
+    budget: DefaultDirectRateLimiter,
     /// What the store answered (found or not), kept for [`MEMO_SECS`]:
     /// every verification asks for its collateral (a TDX quote's TCB Info
     /// and QE Identity, AMD's CRL), and a store query, its decoding and
@@ -170,6 +225,9 @@ impl StoreSource {
             vendor,
             runtime,
             flights: Mutex::new(HashMap::new()),
+            budget: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(FETCH_RATE).unwrap_or(NonZeroU32::MIN),
+            )),
             memo: SharedLru::new(4096),
             tdx_memo: SharedLru::new(1024),
         }
@@ -218,10 +276,16 @@ impl StoreSource {
     /// The object under `key`: from the store when present (and fresh,
     /// when `refresh` says how fresh), else from `fetch`, which is then
     /// stored. One fetch per key at a time.
+    ///
+    /// `provides` says whether the vendor source fetches this kind of
+    /// object at all (AMD's CRL may be off, a vendor's client absent);
+    /// when it does not, the store's copy is all there is, and no fetch
+    /// state or budget is touched.
     fn get(
         &self,
         key: &str,
         refresh: bool,
+        provides: impl FnOnce(&VendorSource) -> bool,
         fetch: impl FnOnce(&VendorSource) -> Result<Option<Vec<u8>>, AttestError>,
     ) -> Result<Option<Vec<u8>>, AttestError> {
         let fresh =
@@ -231,16 +295,12 @@ impl StoreSource {
             metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
             return Ok(Some(body));
         }
-        let Some(vendor) = &self.vendor else {
+        let Some(vendor) = self.vendor.as_ref().filter(|v| provides(v)) else {
             // Offline: a stale copy is all there is.
             return Ok(first.map(|(b, _)| b));
         };
-        let flight = self
-            .flights
-            .lock()
-            .map(|mut f| f.entry(key.to_string()).or_default().clone())
-            .map_err(|_| fetch_error(key, "single-flight lock poisoned"))?;
-        let _guard = flight
+        let flight = self.flight(key)?;
+        let mut flight = flight
             .lock()
             .map_err(|_| fetch_error(key, "lock poisoned"))?;
         // Another thread may have fetched it while this one waited.
@@ -248,25 +308,74 @@ impl StoreSource {
             metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
             return Ok(Some(body));
         }
+        let stale_or = |error: String| match &first {
+            // A stale copy beats none; the verifier judges its window.
+            Some((b, _)) => {
+                tracing::warn!(key, %error, "using the stored copy");
+                Ok(Some(b.clone()))
+            }
+            None => {
+                metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
+                Err(fetch_error(key, error))
+            }
+        };
+        if let Some(wait) = flight.wait(Instant::now()) {
+            metrics::counter!("cogito_collateral_fetches_deferred_total").increment(1);
+            return stale_or(format!(
+                "{} (not asked again for another {} s)",
+                flight.last_error,
+                wait.as_secs().max(1)
+            ));
+        }
+        if self.budget.check().is_err() {
+            metrics::counter!("cogito_collateral_fetches_deferred_total").increment(1);
+            return stale_or(format!(
+                "more than {FETCH_RATE} vendor fetches a second are under way; try again shortly"
+            ));
+        }
         metrics::counter!("cogito_collateral_fetches_total").increment(1);
         match fetch(vendor) {
             Ok(Some(body)) => {
+                flight.succeeded();
                 self.put(key, &body, now());
                 Ok(Some(body))
             }
-            Ok(None) => Ok(first.map(|(b, _)| b)),
-            Err(e) => match first {
-                // A stale copy beats none; the verifier judges its window.
-                Some((b, _)) => {
-                    tracing::warn!(key, error = %e, "refetch failed, using the stored copy");
-                    Ok(Some(b))
+            Ok(None) => {
+                flight.succeeded();
+                Ok(first.map(|(b, _)| b))
+            }
+            Err(e) => {
+                let error = e.to_string();
+                flight.failed(error.clone(), Instant::now());
+                match first {
+                    Some((b, _)) => {
+                        tracing::warn!(key, %error, "refetch failed, using the stored copy");
+                        Ok(Some(b))
+                    }
+                    None => {
+                        metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
+                        Err(e)
+                    }
                 }
-                None => {
-                    metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
-                    Err(e)
-                }
-            },
+            }
         }
+    }
+
+    /// The fetch state of `key`, made when absent. Past [`FLIGHTS_MAX`]
+    /// keys, those no thread holds and that are not pausing are dropped.
+    fn flight(&self, key: &str) -> Result<Arc<Mutex<Flight>>, AttestError> {
+        let mut flights = self
+            .flights
+            .lock()
+            .map_err(|_| fetch_error(key, "single-flight lock poisoned"))?;
+        if flights.len() >= FLIGHTS_MAX && !flights.contains_key(key) {
+            let now = Instant::now();
+            flights.retain(|_, f| {
+                Arc::strong_count(f) > 1
+                    || f.try_lock().map_or(true, |state| state.wait(now).is_some())
+            });
+        }
+        Ok(flights.entry(key.to_string()).or_default().clone())
     }
 }
 
@@ -281,9 +390,12 @@ impl CollateralSource for StoreSource {
         hw_id: &[u8],
         tcb: &TcbParts,
     ) -> Result<Option<Vec<u8>>, AttestError> {
-        self.get(&vcek_key(hw_id, tcb), false, |v| {
-            v.snp_vcek(product, hw_id, tcb)
-        })
+        self.get(
+            &vcek_key(hw_id, tcb),
+            false,
+            |v| v.kds.is_some(),
+            |v| v.snp_vcek(product, hw_id, tcb),
+        )
     }
 
     fn snp_crl(
@@ -291,9 +403,12 @@ impl CollateralSource for StoreSource {
         product: AmdProduct,
         kind: SigningKey,
     ) -> Result<Option<Vec<u8>>, AttestError> {
-        self.get(&snp_crl_key(product, kind), true, |v| {
-            v.snp_crl(product, kind)
-        })
+        self.get(
+            &snp_crl_key(product, kind),
+            true,
+            |v| v.snp_crl && v.kds.is_some(),
+            |v| v.snp_crl(product, kind),
+        )
     }
 
     fn tdx_collateral(
@@ -306,7 +421,7 @@ impl CollateralSource for StoreSource {
         if let Some((at, found)) = self.tdx_memo.get(&key) {
             // Fresh by the store's measure too: past REFRESH_SECS the
             // vendor is asked again, through `get`.
-            let fresh = found.is_some() || self.vendor.is_none();
+            let fresh = found.is_some() || self.vendor.as_ref().is_none_or(|v| v.pcs.is_none());
             if fresh && now.saturating_sub(at) < MEMO_SECS {
                 if found.is_some() {
                     metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
@@ -314,15 +429,33 @@ impl CollateralSource for StoreSource {
                 return Ok(found.map(|c| (*c).clone()));
             }
         }
-        let body = self.get(&key, true, |v| {
-            Ok(v.tdx_collateral(fmspc, ca)?
-                .and_then(|c| serde_json::to_vec(&StoredTdx::new(&c)).ok()))
-        })?;
+        let body = self.get(
+            &key,
+            true,
+            |v| v.pcs.is_some(),
+            |v| {
+                Ok(v.tdx_collateral(fmspc, ca)?
+                    .and_then(|c| serde_json::to_vec(&StoredTdx::new(&c)).ok()))
+            },
+        )?;
         let decoded = body
             .and_then(|b| serde_json::from_slice::<StoredTdx>(&b).ok())
             .and_then(|s| s.collateral());
         self.tdx_memo
             .insert(key, (now, decoded.clone().map(Arc::new)));
         Ok(decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_allows_a_burst_then_the_rate() {
+        let budget: DefaultDirectRateLimiter =
+            RateLimiter::direct(Quota::per_second(NonZeroU32::new(FETCH_RATE).unwrap()));
+        let burst = (0..100).filter(|_| budget.check().is_ok()).count();
+        assert_eq!(burst, 20);
     }
 }
