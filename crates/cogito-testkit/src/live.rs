@@ -42,7 +42,7 @@ use crate::hierarchy::{slug, LeafKind, LeafSpec, ProductCa};
 use crate::keys::{sha384, EcKey};
 use crate::pem;
 use crate::report::{offset, put_signature, signing_key, ReportFields, SIGNED_LEN};
-use crate::tdx::collateral::{QeIdentity, TcbInfo};
+use crate::tdx::collateral::{QeIdentity, TcbInfo, TcbStatus};
 use crate::tdx::pki::{cn, make_issued, serial_for, EcCa, P256Key};
 use crate::tdx::quote::{td_offset, QuoteLayout};
 use crate::tdx::vectors::{standard_qe_identity, standard_quote_spec, standard_tcb_info, TdxWorld};
@@ -195,9 +195,22 @@ impl LiveSnp {
     /// VMPL 0, GUEST_SVN 1, every TCB equal to the VCEK's, committed
     /// firmware equal to current, CHIP_ID of chip "a", signed by the VCEK.
     pub fn evidence(&self, report_data: [u8; 64], measurement: [u8; 48]) -> (Vec<u8>, Vec<u8>) {
+        self.evidence_edited(report_data, measurement, |_| {})
+    }
+
+    /// [`LiveSnp::evidence`] with `edit` applied to the report before it is
+    /// signed (offsets in [`crate::report::offset`]): a debuggable guest, an
+    /// older report version, as genuine firmware would sign them.
+    pub fn evidence_edited(
+        &self,
+        report_data: [u8; 64],
+        measurement: [u8; 48],
+        edit: impl FnOnce(&mut [u8]),
+    ) -> (Vec<u8>, Vec<u8>) {
         let mut report = self.template.clone();
         report[offset::REPORT_DATA..offset::REPORT_DATA + 64].copy_from_slice(&report_data);
         report[offset::MEASUREMENT..offset::MEASUREMENT + 48].copy_from_slice(&measurement);
+        edit(&mut report[..SIGNED_LEN]);
         let signature = self.vcek_key.sign(&report[..SIGNED_LEN]);
         put_signature(&mut report, &signature.try_into().expect("96 bytes"));
         (report, self.cert_table.clone())
@@ -233,6 +246,12 @@ pub struct LiveTdx {
 impl LiveTdx {
     /// The platform at `now_unix` (milliseconds: P-256 only).
     pub fn new(now_unix: i64) -> LiveTdx {
+        Self::with_tcb_status(now_unix, TcbStatus::UpToDate)
+    }
+
+    /// [`LiveTdx::new`] with TCB Info putting the platform's level at
+    /// `status` (e.g. `Revoked`), and nothing else changed.
+    pub fn with_tcb_status(now_unix: i64, status: TcbStatus) -> LiveTdx {
         let world = TdxWorld::new();
         let validity = (now_unix - DAY, now_unix + 7 * 365 * DAY);
         let this_update = now_unix - DAY;
@@ -261,11 +280,14 @@ impl LiveTdx {
             false,
             validity,
         );
-        let tcb_info = TcbInfo {
+        let mut tcb_info = TcbInfo {
             issue_date: rfc3339(this_update),
             next_update: rfc3339(next_update),
             ..standard_tcb_info()
         };
+        if let Some(level) = tcb_info.tcb_levels.first_mut() {
+            level.status = status;
+        }
         let qe_identity = QeIdentity {
             issue_date: rfc3339(this_update),
             next_update: rfc3339(next_update),

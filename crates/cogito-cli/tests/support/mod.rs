@@ -98,6 +98,21 @@ impl Served {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its resident set size, KiB (`VmRSS` of /proc/PID/status).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// `kill -9`: the process gets no chance to finish anything.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
@@ -529,15 +544,36 @@ impl Drop for PgDb {
 /// A mock AMD KDS on loopback that serves one VCEK and counts requests.
 pub struct MockKds {
     pub url: String,
+    /// VCEKs served.
     pub vcek_requests: Arc<AtomicUsize>,
+    /// Every request, whatever the answer.
+    pub requests: Arc<AtomicUsize>,
+    /// What it answers: [`MockKds::UP`], [`MockKds::DOWN`] (503) or
+    /// [`MockKds::BUSY`] (429).
+    pub mode: Arc<AtomicUsize>,
 }
 
 impl MockKds {
+    pub const UP: usize = 0;
+    pub const DOWN: usize = 1;
+    pub const BUSY: usize = 2;
+
+    /// Serves `vcek` for any chip.
     pub fn start(vcek: Vec<u8>) -> MockKds {
+        Self::start_for(vcek, None)
+    }
+
+    /// Serves `vcek` for the chip whose hex id is `chip` (404 for others,
+    /// as AMD's KDS answers for a chip it does not know), or any chip.
+    /// 503 and 429 answers carry `Retry-After: 0`, so that the service's
+    /// client retries at once and a test does not wait out its backoff.
+    pub fn start_for(vcek: Vec<u8>, chip: Option<String>) -> MockKds {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let count = Arc::new(AtomicUsize::new(0));
-        let c = count.clone();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let mode = Arc::new(AtomicUsize::new(Self::UP));
+        let (c, r, m) = (count.clone(), requests.clone(), mode.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut s) = stream else { continue };
@@ -552,21 +588,26 @@ impl MockKds {
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
                 }
+                r.fetch_add(1, Ordering::SeqCst);
                 let head = String::from_utf8_lossy(&buf).to_string();
                 let path = head
                     .split_whitespace()
                     .nth(1)
                     .unwrap_or_default()
                     .to_string();
-                let (status, body) = if path.starts_with("/vcek/v1/") && path.contains("blSPL=") {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    ("200 OK", vcek.clone())
-                } else {
-                    ("404 Not Found", Vec::new())
+                let known = chip.as_ref().is_none_or(|c| path.contains(c.as_str()));
+                let (status, body) = match m.load(Ordering::SeqCst) {
+                    Self::DOWN => ("503 Service Unavailable", Vec::new()),
+                    Self::BUSY => ("429 Too Many Requests", Vec::new()),
+                    _ if path.starts_with("/vcek/v1/") && path.contains("blSPL=") && known => {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        ("200 OK", vcek.clone())
+                    }
+                    _ => ("404 Not Found", Vec::new()),
                 };
                 let _ = write!(
                     s,
-                    "HTTP/1.1 {status}\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {status}\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nretry-after: 0\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
                 let _ = s.write_all(&body);
@@ -575,6 +616,8 @@ impl MockKds {
         MockKds {
             url,
             vcek_requests: count,
+            requests,
+            mode,
         }
     }
 }
