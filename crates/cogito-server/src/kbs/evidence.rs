@@ -165,27 +165,91 @@ pub fn parse(tee: TeeName, value: &serde_json::Value) -> Result<Piece, String> {
 
 /// The GHCB certificate table of the entries cogito uses (ARK, ASK/ASVK,
 /// VCEK, VLEK); CRLs and other entries are left out (the verifier gets
-/// CRLs from its own sources).
+/// CRLs from its own sources). A table names each certificate once (its
+/// GUID), so a chain with two of one kind is refused here, as the shape
+/// of the evidence, rather than built into a table that the verifier then
+/// refuses as malformed collateral.
 fn cert_table(entries: &[sev::firmware::host::CertTableEntry]) -> Result<Vec<u8>, String> {
     use cogito_snp::CertTableKind;
     use sev::firmware::host::CertType;
-    let kept: Vec<(CertTableKind, &[u8])> = entries
-        .iter()
-        .filter_map(|e| {
-            let kind = match e.cert_type {
-                CertType::ARK => CertTableKind::Ark,
-                CertType::ASK => CertTableKind::Ask,
-                CertType::VCEK => CertTableKind::Vcek,
-                CertType::VLEK => CertTableKind::Vlek,
-                _ => return None,
-            };
-            Some((kind, e.data.as_slice()))
-        })
-        .collect();
+    let mut kept: Vec<(CertTableKind, &[u8])> = Vec::new();
+    for e in entries {
+        let kind = match e.cert_type {
+            CertType::ARK => CertTableKind::Ark,
+            CertType::ASK => CertTableKind::Ask,
+            CertType::VCEK => CertTableKind::Vcek,
+            CertType::VLEK => CertTableKind::Vlek,
+            _ => continue,
+        };
+        if kept.iter().any(|(k, _)| *k == kind) {
+            return Err(format!(
+                "cert_chain: more than one {:?} certificate",
+                e.cert_type
+            ));
+        }
+        kept.push((kind, e.data.as_slice()));
+    }
     if kept.is_empty() {
         return Err("cert_chain: no ARK, ASK, VCEK or VLEK".into());
     }
     // The body limit keeps the table far below the 4 GiB build_cert_table
     // refuses.
     Ok(cogito_snp::build_cert_table(&kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SEV-SNP evidence as a KBS attester sends it: a report the `sev`
+    /// crate encodes (version 3 of a Genoa part) and `cert_chain`.
+    fn snp(cert_chain: serde_json::Value) -> serde_json::Value {
+        let report = sev::firmware::guest::AttestationReport {
+            version: 3,
+            sig_algo: 1,
+            cpuid_fam_id: Some(0x19),
+            cpuid_mod_id: Some(0x11),
+            cpuid_step: Some(1),
+            chip_id: [7; 64],
+            ..Default::default()
+        };
+        serde_json::json!({ "attestation_report": report, "cert_chain": cert_chain })
+    }
+
+    /// Found by the fuzz target `kbs_bodies`: two ARK entries made a
+    /// certificate table with a repeated GUID, which `parse_cert_table`
+    /// (and so the verifier) refuses as malformed collateral. The evidence
+    /// is refused for its shape now, before verification.
+    #[test]
+    fn kbs_snp_cert_chain_naming_a_certificate_twice_is_refused_as_its_shape() {
+        let twice = snp(serde_json::json!([
+            { "cert_type": "ARK", "data": [1, 2, 3] },
+            { "cert_type": "ARK", "data": [4, 5] },
+        ]));
+        let e = parse(TeeName::Snp, &twice).unwrap_err();
+        assert!(e.contains("more than one ARK"), "{e}");
+
+        // One of each kind: a table that reads back to the same entries,
+        // with entries of other kinds left out.
+        let once = snp(serde_json::json!([
+            { "cert_type": "VCEK", "data": [1] },
+            { "cert_type": "ASK", "data": [2, 2] },
+            { "cert_type": "ARK", "data": [3, 3, 3] },
+            { "cert_type": "CRL", "data": [9] },
+        ]));
+        let piece = parse(TeeName::Snp, &once).unwrap();
+        assert_eq!(piece.evidence.len(), cogito_snp::REPORT_LEN);
+        let table = piece.cert_table.unwrap();
+        let entries = cogito_snp::parse_cert_table(&table).unwrap();
+        let read: Vec<(cogito_snp::CertTableKind, &[u8])> =
+            entries.iter().map(|e| (e.kind, e.data)).collect();
+        assert_eq!(
+            read,
+            vec![
+                (cogito_snp::CertTableKind::Vcek, &[1u8][..]),
+                (cogito_snp::CertTableKind::Ask, &[2, 2][..]),
+                (cogito_snp::CertTableKind::Ark, &[3, 3, 3][..]),
+            ]
+        );
+    }
 }
