@@ -305,8 +305,12 @@ pub fn router(state: Arc<AppState>, metrics: PrometheusHandle) -> Router {
 }
 
 /// Starts an attestation.
+// Every refusal is a problem document (RFC 9457 §3), each route lists
+// the statuses it can answer: the API fuzzer (scripts/api-fuzz) holds the
+// service to this document.
 #[utoipa::path(post, path = "/v1/challenge", request_body = ChallengeRequest,
-    responses((status = 200, body = ChallengeResponse), (status = 400, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = ChallengeResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 431, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json")))]
 async fn challenge(
     State(state): State<Arc<AppState>>,
     Body(req): Body<ChallengeRequest>,
@@ -324,10 +328,8 @@ async fn challenge(
 /// Verifies evidence bound to a challenge, appraises each requested
 /// secret's policy, and returns the token and the sealed secrets.
 #[utoipa::path(post, path = "/v1/attest", request_body = AttestRequest,
-    responses((status = 200, body = AttestResponse), (status = 400, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem),
-        (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
-        (status = 503, body = Problem)))]
+    responses((status = 200, body = AttestResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 410, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 431, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json")))]
 async fn attest(
     State(state): State<Arc<AppState>>,
     Body(req): Body<AttestRequest>,
@@ -347,8 +349,8 @@ pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// valid and the secret's policy is one that accepted its appraisal.
 #[utoipa::path(get, path = "/v1/secrets/{name}",
     params(("name" = String, Path, description = "the secret")),
-    responses((status = 200, body = SealedSecret), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = SealedSecret),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"), (status = 431, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json")))]
 async fn secret(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -385,7 +387,8 @@ async fn secret(
 }
 
 /// The token-signing keys, as a JWKS.
-#[utoipa::path(get, path = "/v1/keys", responses((status = 200, description = "JWKS")))]
+#[utoipa::path(get, path = "/v1/keys", responses((status = 200, description = "JWKS"),
+    (status = 429, body = Problem, content_type = "application/problem+json"), (status = 431, body = Problem, content_type = "application/problem+json"), (status = 503, body = Problem, content_type = "application/problem+json")))]
 async fn keys(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let lifetime = i64::try_from(state.config.token_lifetime_secs).unwrap_or(i64::MAX);
     // A key another replica just made is published here at once (the
