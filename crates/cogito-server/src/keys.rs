@@ -78,6 +78,7 @@ impl Kek {
         }
         match std::fs::read(file) {
             Ok(b) => {
+                refuse_shared_kek_file(file)?;
                 let bytes: [u8; 32] = b.try_into().map_err(|_| StartError::Keys {
                     what: format!("{}: a KEK file holds exactly 32 bytes", file.display()),
                 })?;
@@ -415,6 +416,36 @@ impl KeyRing {
     }
 }
 
+/// Refuses a KEK file that its group or others may read or write (as
+/// OpenSSH refuses a private key): whoever reads it and the store reads
+/// every secret. The fix is named in the error.
+#[cfg(unix)]
+fn refuse_shared_kek_file(file: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(file)
+        .map_err(|source| StartError::Io {
+            what: format!("reading the KEK {}", file.display()),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(StartError::Keys {
+            what: format!(
+                "{}: mode {:03o} lets others than its owner read or write the KEK; run chmod 600 on it",
+                file.display(),
+                mode & 0o777
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_shared_kek_file(_: &Path) -> Result<(), StartError> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +480,31 @@ mod tests {
         let w = a.wrap("c", b"x").unwrap();
         assert_eq!(b.unwrap("c", &w).unwrap(), b"x");
         assert!(Kek::load(Some("abcd"), &f).is_err());
+        assert!(Kek::load(Some(&"11".repeat(32)), &f).is_ok());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_kek_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("kek");
+        Kek::load(None, &f).unwrap();
+        for (mode, ok) in [
+            (0o600, true),
+            (0o400, true),
+            (0o640, false),
+            (0o604, false),
+            (0o620, false),
+        ] {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let r = Kek::load(None, &f);
+            assert_eq!(r.is_ok(), ok, "mode {mode:o}");
+            if let Err(e) = r {
+                assert!(e.to_string().contains("chmod 600"), "{e}");
+            }
+        }
+        // The environment variable does not look at the file.
         assert!(Kek::load(Some(&"11".repeat(32)), &f).is_ok());
     }
 }
