@@ -57,32 +57,10 @@ fn a_vendor_outage_is_survived_without_hammering_the_vendor() {
     let world = Arc::new(World::new());
     let chip = cogito_testkit::vectors::hw_id(AmdProduct::Genoa, "a");
     let kds = MockKds::start_for(world.snp.vcek_der().to_vec(), Some(hex(&chip)));
-    let files: Vec<String> = world
-        .files(tmp.path())
-        .into_iter()
-        .filter(|a| a != "--offline")
-        .collect();
-    let config = tmp.path().join("cogito.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[collateral]\nonline = true\nsnp_crl = false\nkds_url = \"{}\"\n",
-            kds.url
-        ),
-    )
-    .unwrap();
-    let mut args = files;
-    args.extend(["--config".to_string(), config.display().to_string()]);
+    let args = world.online_files(tmp.path(), &kds.url);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Served::start(&tmp.path().join("data"), &args);
-    let fleet = tmp.path().join("policies/fleet.toml").display().to_string();
-    server.cli_ok(&["policy", "push", &fleet]);
-    let (code, _, err) = server.cli_with(
-        &["secret", "put", "disk-key", "--policy", "fleet"],
-        &[],
-        Some(b"k"),
-    );
-    assert_eq!(code, 0, "{err}");
+    server.fleet_secret(tmp.path(), "disk-key", b"k");
     let url = server.url.clone();
     let ca = server.data_dir.join("tls/cert.pem");
     let client = move || Client::new(&url, &ca);

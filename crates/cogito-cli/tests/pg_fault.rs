@@ -203,14 +203,7 @@ fn postgres_stops_mid_load_and_returns_without_a_restart() {
     args.extend(["--store".to_string(), pg.url()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Served::start(&tmp.path().join("data"), &args);
-    let fleet = tmp.path().join("policies/fleet.toml").display().to_string();
-    server.cli_ok(&["policy", "push", &fleet]);
-    let (code, _, err) = server.cli_with(
-        &["secret", "put", "disk-key", "--policy", "fleet"],
-        &[],
-        Some(b"v0"),
-    );
-    assert_eq!(code, 0, "{err}");
+    server.fleet_secret(tmp.path(), "disk-key", b"v0");
     let admin = server.admin_token();
 
     let stop = Arc::new(AtomicBool::new(false));

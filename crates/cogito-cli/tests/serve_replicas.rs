@@ -29,20 +29,7 @@ fn two_replicas_share_nonces_secrets_keys_and_collateral() {
     let kds = MockKds::start(world.snp.vcek_der().to_vec());
     // World::files makes the server offline; replicas here fetch online,
     // from the mock KDS, without AMD's CRL (the mock serves none).
-    let files: Vec<String> = world
-        .files(tmp.path())
-        .into_iter()
-        .filter(|a| a != "--offline")
-        .collect();
-    let config = tmp.path().join("cogito.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[collateral]\nonline = true\nsnp_crl = false\nkds_url = \"{}\"\n",
-            kds.url
-        ),
-    )
-    .unwrap();
+    let files = world.online_files(tmp.path(), &kds.url);
     // Every replica has the same KEK: the signing and nonce keys in the
     // store are wrapped by it.
     let kek = tmp.path().join("kek");
@@ -63,8 +50,6 @@ fn two_replicas_share_nonces_secrets_keys_and_collateral() {
         db.url.clone(),
         "--kek-file".to_string(),
         kek.display().to_string(),
-        "--config".to_string(),
-        config.display().to_string(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let a = Served::start(&tmp.path().join("a"), &args);

@@ -146,19 +146,12 @@ fn a_mixed_load_keeps_memory_flat_and_answers_only_what_is_expected() {
     let args = world.files(tmp.path());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Served::start(&tmp.path().join("data"), &args);
-    let fleet = tmp.path().join("policies/fleet.toml").display().to_string();
-    server.cli_ok(&["policy", "push", &fleet]);
     server.cli_ok(&[
         "collateral",
         "import",
         &tmp.path().join("tdx-bundle").display().to_string(),
     ]);
-    let (code, _, err) = server.cli_with(
-        &["secret", "put", "disk-key", "--policy", "fleet"],
-        &[],
-        Some(b"soak"),
-    );
-    assert_eq!(code, 0, "{err}");
+    server.fleet_secret(tmp.path(), "disk-key", b"soak");
 
     let stop = Arc::new(AtomicBool::new(false));
     let counts: Arc<Mutex<BTreeMap<&'static str, u64>>> = Arc::default();

@@ -98,6 +98,19 @@ impl Served {
         }
     }
 
+    /// Pushes the fleet policy [`World::files`] wrote under `dir` and
+    /// stores secret `name` = `value` under it.
+    pub fn fleet_secret(&self, dir: &Path, name: &str, value: &[u8]) {
+        let fleet = dir.join("policies/fleet.toml").display().to_string();
+        self.cli_ok(&["policy", "push", &fleet]);
+        let (code, _, err) = self.cli_with(
+            &["secret", "put", name, "--policy", "fleet"],
+            &[],
+            Some(value),
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -699,6 +712,25 @@ impl World {
             "--rate-limit".into(),
             "0".into(),
         ]
+    }
+
+    /// [`World::files`] for a server that fetches collateral online from a
+    /// (mock) KDS at `kds_url`, without AMD's CRL (a mock serves none):
+    /// `--offline` dropped, a configuration file written and named.
+    pub fn online_files(&self, dir: &Path, kds_url: &str) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .files(dir)
+            .into_iter()
+            .filter(|a| a != "--offline")
+            .collect();
+        let config = dir.join("cogito.toml");
+        std::fs::write(
+            &config,
+            format!("[collateral]\nonline = true\nsnp_crl = false\nkds_url = \"{kds_url}\"\n"),
+        )
+        .unwrap();
+        files.extend(["--config".to_string(), config.display().to_string()]);
+        files
     }
 
     /// Evidence for `tee` bound to (nonce, key), with the launch
