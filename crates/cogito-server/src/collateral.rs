@@ -205,6 +205,25 @@ fn now() -> i64 {
     cogito_core::VerificationTime::now().unix()
 }
 
+/// What a lookup that could not fetch answers: a stale copy beats none
+/// (the verifier judges its window); without one, the reason.
+fn stale_or(
+    key: &str,
+    stored: Option<(Vec<u8>, i64)>,
+    e: AttestError,
+) -> Result<Option<Vec<u8>>, AttestError> {
+    match stored {
+        Some((b, _)) => {
+            tracing::warn!(key, error = %e, "using the stored copy");
+            Ok(Some(b))
+        }
+        None => {
+            metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
+            Err(e)
+        }
+    }
+}
+
 fn fetch_error(what: &str, e: impl std::fmt::Display) -> AttestError {
     AttestError::Collateral(CollateralError::Fetch {
         url: what.to_string(),
@@ -308,29 +327,26 @@ impl StoreSource {
             metrics::counter!("cogito_collateral_cache_hits_total").increment(1);
             return Ok(Some(body));
         }
-        let stale_or = |error: String| match &first {
-            // A stale copy beats none; the verifier judges its window.
-            Some((b, _)) => {
-                tracing::warn!(key, %error, "using the stored copy");
-                Ok(Some(b.clone()))
-            }
-            None => {
-                metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
-                Err(fetch_error(key, error))
-            }
-        };
         if let Some(wait) = flight.wait(Instant::now()) {
             metrics::counter!("cogito_collateral_fetches_deferred_total").increment(1);
-            return stale_or(format!(
-                "{} (not asked again for another {} s)",
-                flight.last_error,
-                wait.as_secs().max(1)
-            ));
+            return stale_or(
+                key,
+                first,
+                fetch_error(
+                    key,
+                    format!(
+                        "{} (not asked again for another {} s)",
+                        flight.last_error,
+                        wait.as_secs().max(1)
+                    ),
+                ),
+            );
         }
         if self.budget.check().is_err() {
             metrics::counter!("cogito_collateral_fetches_deferred_total").increment(1);
-            return stale_or(format!(
-                "more than {FETCH_RATE} vendor fetches a second are under way; try again shortly"
+            return stale_or(key, first, fetch_error(
+                key,
+                format!("more than {FETCH_RATE} vendor fetches a second are under way; try again shortly"),
             ));
         }
         metrics::counter!("cogito_collateral_fetches_total").increment(1);
@@ -345,18 +361,8 @@ impl StoreSource {
                 Ok(first.map(|(b, _)| b))
             }
             Err(e) => {
-                let error = e.to_string();
-                flight.failed(error.clone(), Instant::now());
-                match first {
-                    Some((b, _)) => {
-                        tracing::warn!(key, %error, "refetch failed, using the stored copy");
-                        Ok(Some(b))
-                    }
-                    None => {
-                        metrics::counter!("cogito_collateral_fetch_failures_total").increment(1);
-                        Err(e)
-                    }
-                }
+                flight.failed(e.to_string(), Instant::now());
+                stale_or(key, first, e)
             }
         }
     }
@@ -452,10 +458,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn budget_allows_a_burst_then_the_rate() {
-        let budget: DefaultDirectRateLimiter =
-            RateLimiter::direct(Quota::per_second(NonZeroU32::new(FETCH_RATE).unwrap()));
-        let burst = (0..100).filter(|_| budget.check().is_ok()).count();
-        assert_eq!(burst, 20);
+    fn a_failing_object_pauses_doubling_to_the_cap_and_a_success_clears_it() {
+        let t0 = Instant::now();
+        let mut f = Flight::default();
+        assert_eq!(f.wait(t0), None, "a new object may be fetched");
+        let mut pauses = Vec::new();
+        for _ in 0..12 {
+            f.failed("KDS: 503".into(), t0);
+            pauses.push(f.wait(t0).unwrap().as_secs());
+        }
+        assert_eq!(pauses, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]);
+        assert_eq!(f.last_error, "KDS: 503");
+        // Past the pause the next fetch may go out.
+        assert_eq!(f.wait(t0 + BACKOFF_MAX), None);
+        f.succeeded();
+        assert_eq!(f.failures, 0);
+        assert_eq!(f.wait(t0), None);
     }
 }
