@@ -64,8 +64,7 @@ fn snp_edited(c: &Client, world: &World, secret: &str, edit: impl FnOnce(&mut [u
     c.attest(&request(&nonce, &report, &key, Some(&table), &[secret]))
 }
 
-fn tdx_round_trip(c: &Client, world: &World, tdx: &LiveTdx) -> Answer {
-    let _ = world;
+fn tdx_round_trip(c: &Client, tdx: &LiveTdx) -> Answer {
     let key = GuestKey::new(Kem::X25519);
     let nonce = c.challenge("tdx");
     let quote = tdx.quote(key.report_data(&nonce), LiveTdx::mrtd_default());
@@ -146,13 +145,13 @@ fn a_revoked_tdx_tcb_and_expired_tdx_collateral_are_refused_from_the_cache() {
 
     // Current collateral: the control.
     import_tdx(&server, &tmp.path().join("current"), &world.tdx);
-    accepted(&tdx_round_trip(&c, &world, &world.tdx));
+    accepted(&tdx_round_trip(&c, &world.tdx));
 
     // Intel revoked the platform's TCB level (TCB Info tcbLevels[].tcbStatus
     // "Revoked", Intel PCS API v4): no policy can accept it.
     let revoked = LiveTdx::with_tcb_status(now, TcbStatus::Revoked);
     import_tdx(&server, &tmp.path().join("revoked"), &revoked);
-    let a = tdx_round_trip(&c, &world, &revoked);
+    let a = tdx_round_trip(&c, &revoked);
     let p = refused(&a, 422, "tdx.tcb.revoked");
     assert!(p.detail.contains("TCB status is Revoked"), "{p:?}");
 
@@ -160,7 +159,7 @@ fn a_revoked_tdx_tcb_and_expired_tdx_collateral_are_refused_from_the_cache() {
     // the cache by an import: its window is judged at verification time.
     let stale = LiveTdx::new(now - 40 * DAY);
     import_tdx(&server, &tmp.path().join("stale"), &stale);
-    let a = tdx_round_trip(&c, &world, &stale);
+    let a = tdx_round_trip(&c, &stale);
     let p = refused(&a, 422, "tdx.chain.outside_validity");
     assert!(
         p.detail.contains("TCB Info is not valid at"),
@@ -169,7 +168,7 @@ fn a_revoked_tdx_tcb_and_expired_tdx_collateral_are_refused_from_the_cache() {
 
     // Current collateral again: accepted again.
     import_tdx(&server, &tmp.path().join("current2"), &world.tdx);
-    accepted(&tdx_round_trip(&c, &world, &world.tdx));
+    accepted(&tdx_round_trip(&c, &world.tdx));
 }
 
 #[test]
@@ -186,12 +185,12 @@ fn a_stale_amd_crl_in_the_cache_is_refused_not_ignored() {
     let ca = ProductCa::new(AmdProduct::Genoa);
     let bundle = tmp.path().join("crl");
     std::fs::create_dir_all(&bundle).unwrap();
-    std::fs::write(
-        bundle.join("crl.der"),
-        ca.ark.crl(now - 30 * DAY, Some(now - 7 * DAY), &[]),
-    )
-    .unwrap();
-    let out = server.cli_ok(&["collateral", "import", &bundle.display().to_string()]);
+    // Replaces the cached CRL with `crl` through an offline bundle.
+    let import_crl = |crl: Vec<u8>| {
+        std::fs::write(bundle.join("crl.der"), crl).unwrap();
+        server.cli_ok(&["collateral", "import", &bundle.display().to_string()])
+    };
+    let out = import_crl(ca.ark.crl(now - 30 * DAY, Some(now - 7 * DAY), &[]));
     assert!(out.contains("snp/crl/genoa"), "{out}");
     let a = snp_edited(&c, &world, "disk-key", |_| {});
     let p = refused(&a, 422, "snp.chain.outside_validity");
@@ -201,26 +200,16 @@ fn a_stale_amd_crl_in_the_cache_is_refused_not_ignored() {
     );
 
     // A current CRL that revokes the ASK: refused as revoked.
-    std::fs::write(
-        bundle.join("crl.der"),
-        ca.ark.crl(
-            now - DAY,
-            Some(now + 7 * DAY),
-            std::slice::from_ref(&ca.ask.serial),
-        ),
-    )
-    .unwrap();
-    server.cli_ok(&["collateral", "import", &bundle.display().to_string()]);
+    import_crl(ca.ark.crl(
+        now - DAY,
+        Some(now + 7 * DAY),
+        std::slice::from_ref(&ca.ask.serial),
+    ));
     let a = snp_edited(&c, &world, "disk-key", |_| {});
     let p = refused(&a, 422, "snp.chain.revoked");
     assert!(p.detail.contains("ASK (serial"), "{p:?}");
 
     // A current CRL revoking nothing: accepted.
-    std::fs::write(
-        bundle.join("crl.der"),
-        ca.ark.crl(now - DAY, Some(now + 7 * DAY), &[]),
-    )
-    .unwrap();
-    server.cli_ok(&["collateral", "import", &bundle.display().to_string()]);
+    import_crl(ca.ark.crl(now - DAY, Some(now + 7 * DAY), &[]));
     accepted(&snp_edited(&c, &world, "disk-key", |_| {}));
 }

@@ -93,18 +93,23 @@ impl PrivatePg {
         self.dir.join("data")
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// PostgreSQL's `tool` with `args`, as the `postgres` user when this
+    /// test runs as root (its tools refuse root).
+    fn command(&self, tool: &str, args: &[&str]) -> Command {
         let bin = Path::new(PG_BIN).join(tool);
-        let out = if self.as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&bin)
-                .args(args)
-                .output()
-                .unwrap()
+        let mut c = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin);
+            c
         } else {
-            Command::new(&bin).args(args).output().unwrap()
+            Command::new(bin)
         };
+        c.args(args);
+        c
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self.command(tool, args).output().unwrap();
         assert!(
             out.status.success(),
             "{tool} {args:?}: {}{}",
@@ -156,18 +161,10 @@ impl PrivatePg {
 
 impl Drop for PrivatePg {
     fn drop(&mut self) {
-        let bin = Path::new(PG_BIN).join("pg_ctl");
         let data = self.data().display().to_string();
-        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
-        let _ = if self.as_postgres {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&bin)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&bin).args(args).output()
-        };
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "stop"])
+            .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

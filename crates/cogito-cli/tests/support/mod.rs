@@ -307,6 +307,29 @@ impl Client {
         )
     }
 
+    /// A JSON request with these extra headers and, when given, a bearer
+    /// token.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> ureq::http::Request<Vec<u8>> {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("content-type", "application/json");
+        if let Some(t) = bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(body.unwrap_or_default().to_vec()).unwrap()
+    }
+
     pub fn send(
         &self,
         method: &str,
@@ -314,17 +337,10 @@ impl Client {
         bearer: Option<&str>,
         body: Option<&[u8]>,
     ) -> Answer {
-        let uri = format!("{}{path}", self.url);
-        let req = ureq::http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json");
-        let req = match bearer {
-            Some(t) => req.header("authorization", format!("Bearer {t}")),
-            None => req,
-        };
-        let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
-        Self::answer(self.agent.run(req))
+        Self::answer(
+            self.agent
+                .run(self.request(method, path, bearer, &[], body)),
+        )
     }
 
     /// A request with these extra headers.
@@ -335,15 +351,10 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Answer {
-        let mut req = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.url))
-            .header("content-type", "application/json");
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
-        Self::answer(self.agent.run(req))
+        Self::answer(
+            self.agent
+                .run(self.request(method, path, None, headers, body)),
+        )
     }
 
     /// [`Client::send`], `None` when the connection fails (a server being
@@ -355,14 +366,7 @@ impl Client {
         bearer: Option<&str>,
         body: Option<&[u8]>,
     ) -> Option<Answer> {
-        let mut req = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.url))
-            .header("content-type", "application/json");
-        if let Some(t) = bearer {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = req.body(body.unwrap_or_default().to_vec()).ok()?;
+        let req = self.request(method, path, bearer, &[], body);
         let mut r = self.agent.run(req).ok()?;
         let status = r.status().as_u16();
         let headers = r.headers().clone();
