@@ -1,0 +1,216 @@
+//! `cogito-bench`: the verification rows of docs/performance.md.
+//!
+//! - `cogito-bench table [--rounds N] [--out FILE]`: for every case, the
+//!   floor, the cached and the cold verification timed in interleaved
+//!   rounds (drift on a shared machine hits all three alike), their
+//!   medians and the median ratio cached/floor against its target. With
+//!   `--out`, one JSON object per case is appended to FILE.
+//! - `cogito-bench run CASE N`: loads CASE, then makes N cached
+//!   verifications in `cogito_bench::measured` — what valgrind counts
+//!   (instructions with callgrind, allocations with DHAT).
+//! - `cogito-bench list`: the case names.
+//!
+//! Without the real vectors (`$COGITO_VECTORS`, else `../shared/vectors`)
+//! it prints a notice and exits 0, except under `CI=true` (exit 1).
+
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use cogito_bench::{load_all, measured, Case, Paths, Platform};
+
+/// The target of cached/floor per platform (issue 14).
+fn target(p: Platform) -> f64 {
+    match p {
+        Platform::Snp | Platform::Cca => 1.3,
+        Platform::Tdx => 2.5,
+    }
+}
+
+/// Mean time of `op` over `iters` calls.
+fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        op();
+    }
+    start.elapsed() / iters.max(1)
+}
+
+/// Calls of `op` that take about `budget`.
+fn calibrate(budget: Duration, mut op: impl FnMut()) -> u32 {
+    let one = mean(3, &mut op).max(Duration::from_nanos(100));
+    let n = budget.as_nanos() / one.as_nanos().max(1);
+    u32::try_from(n).unwrap_or(u32::MAX).clamp(3, 1_000_000)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+struct Row {
+    floor_us: f64,
+    cached_us: f64,
+    cold_us: f64,
+    ratio: f64,
+}
+
+fn time_case(case: &Case, rounds: usize) -> Row {
+    let budget = Duration::from_millis(40);
+    let n_floor = calibrate(budget, || {
+        std::hint::black_box(case.floor());
+    });
+    let n_cached = calibrate(budget, || {
+        let _ = std::hint::black_box(case.verify_cached());
+    });
+    let n_cold = calibrate(budget, || {
+        let _ = std::hint::black_box(case.verify_cold());
+    });
+    let (mut floor, mut cached, mut cold, mut ratio) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let f = us(mean(n_floor, || {
+            std::hint::black_box(case.floor());
+        }));
+        let c = us(mean(n_cached, || {
+            let _ = std::hint::black_box(case.verify_cached());
+        }));
+        let k = us(mean(n_cold, || {
+            let _ = std::hint::black_box(case.verify_cold());
+        }));
+        floor.push(f);
+        cached.push(c);
+        cold.push(k);
+        ratio.push(c / f);
+    }
+    Row {
+        floor_us: median(floor),
+        cached_us: median(cached),
+        cold_us: median(cold),
+        ratio: median(ratio),
+    }
+}
+
+fn table(cases: &[Case], rounds: usize, out: Option<&str>) -> Result<(), String> {
+    let mut file = match out {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("{p}: {e}"))?,
+        ),
+        None => None,
+    };
+    println!(
+        "{:<32} {:>16} {:>10} {:>11} {:>10} {:>14}  ",
+        "case", "floor", "floor µs", "cached µs", "cold µs", "cached/floor"
+    );
+    for case in cases {
+        let r = time_case(case, rounds);
+        let t = target(case.platform);
+        println!(
+            "{:<32} {:>16} {:>10.1} {:>11.1} {:>10.1} {:>8.2} (≤ {t}) {}",
+            case.label,
+            case.floor_label,
+            r.floor_us,
+            r.cached_us,
+            r.cold_us,
+            r.ratio,
+            if r.ratio <= t { "met" } else { "NOT met" }
+        );
+        if let Some(f) = file.as_mut() {
+            let row = serde_json::json!({
+                "section": "verify",
+                "case": case.name,
+                "label": case.label,
+                "platform": case.platform.as_str(),
+                "source": case.source,
+                "floor": case.floor_label,
+                "floor_us": r.floor_us,
+                "cached_us": r.cached_us,
+                "cold_us": r.cold_us,
+                "ratio": r.ratio,
+                "target": t,
+                "rounds": rounds,
+            });
+            writeln!(f, "{row}").map_err(|e| e.to_string())?;
+        }
+    }
+    println!("(medians of {rounds} interleaved rounds of about 40 ms each)");
+    Ok(())
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(paths) = Paths::locate() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            return Err("CI=true but the real vectors are missing (set COGITO_VECTORS)".into());
+        }
+        eprintln!("skipping: real vectors not found (set COGITO_VECTORS)");
+        return Ok(());
+    };
+    match args.first().map(String::as_str) {
+        Some("list") => {
+            for n in cogito_bench::case_names() {
+                println!("{n}");
+            }
+            Ok(())
+        }
+        Some("run") => {
+            let name = args.get(1).ok_or("run CASE N")?;
+            let n: u32 = args
+                .get(2)
+                .ok_or("run CASE N")?
+                .parse()
+                .map_err(|e| format!("N: {e}"))?;
+            let cases = load_all(&paths)?;
+            let case = cases
+                .iter()
+                .find(|c| c.name == name.as_str())
+                .ok_or_else(|| format!("no case {name}"))?;
+            let ok = measured(case, n);
+            if ok == n {
+                Ok(())
+            } else {
+                Err(format!("{name}: {ok} of {n} verifications succeeded"))
+            }
+        }
+        Some("table") => {
+            let mut rounds = 9usize;
+            let mut out = None;
+            let mut it = args.iter().skip(1);
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--rounds" => {
+                        rounds = it
+                            .next()
+                            .ok_or("--rounds N")?
+                            .parse()
+                            .map_err(|e| format!("--rounds: {e}"))?;
+                    }
+                    "--out" => out = Some(it.next().ok_or("--out FILE")?.as_str()),
+                    other => return Err(format!("unknown argument {other}")),
+                }
+            }
+            let cases = load_all(&paths)?;
+            table(&cases, rounds.max(1), out)
+        }
+        _ => Err("usage: cogito-bench table [--rounds N] [--out FILE] | run CASE N | list".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cogito-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
