@@ -3,21 +3,33 @@
 //!
 //! Each round trip is what a booting guest does: `POST /v1/challenge`,
 //! a fresh HPKE key, evidence bound to the nonce and key (signed on the
-//! spot by the testkit's FAKE platform: SEV-SNP Genoa or Intel TDX), `POST
-//! /v1/attest`, and the secret opened. The report gives round trips per
-//! second, the latency of a round trip (p50, p99), the server's CPU time
-//! per round trip (from `/proc/<pid>/stat`), the generator's own CPU time
-//! per round trip (it shares the machine's cores: signing evidence is not
-//! free), and, in the same run, the verify-only ceiling: the service's
-//! verification step alone on every core, with no HTTP, store or sealing.
+//! spot by the testkit's FAKE platform: SEV-SNP Genoa, Intel TDX or Arm
+//! CCA), `POST /v1/attest`, and the secret opened. The report gives round
+//! trips per second, the latency of a round trip (p50, p99), the server's
+//! CPU time per round trip (from `/proc/<pid>/stat`), the generator's own
+//! CPU time per round trip (it shares the machine's cores unless pinned:
+//! signing evidence is not free), the server's resident memory (VmRSS and
+//! its peak VmHWM, from `/proc/<pid>/status`), and, in the same run, the
+//! verify-only ceiling: the service's verification step alone on as many
+//! threads as the server verifies with (pinned to the server's CPUs under
+//! `--server-cpus`), with no HTTP, store or sealing.
+//!
+//! `--server-cpus LIST` starts the server under `taskset -c LIST` with one
+//! verification thread per CPU of the list; `--replicas 2` starts two
+//! servers on one PostgreSQL store, sharing its KEK (the second is given
+//! the first one's `kek` file, as operators are told to), and guest `i`
+//! does its whole round trip at replica `i % 2`; `--out FILE` appends the
+//! figures to FILE as one JSON line.
 //!
 //! FAKE evidence, real service: the server verifies it exactly as it
 //! verifies real evidence, trusting the testkit's roots through
-//! `--trust-anchors`.
+//! `--trust-anchors` (SEV-SNP, TDX) or its CPAK through
+//! `--cca-trust-anchors` (CCA).
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead as _, BufReader};
+use std::collections::BTreeSet;
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,13 +42,14 @@ use cogito_protocol::{
     decode_b64, encode_b64, report_data, AttestCollateral, AttestRequest, AttestResponse, GuestKey,
     Kem,
 };
-use cogito_testkit::{LiveSnp, LiveTdx};
+use cogito_testkit::{LiveCca, LiveSnp, LiveTdx};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Tee {
     Snp,
     Tdx,
+    Cca,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,7 +59,10 @@ enum KemArg {
 }
 
 #[derive(Parser, Debug)]
-#[command(about = "Load generator for cogito serve (FAKE testkit evidence on loopback)")]
+#[command(
+    about = "Load generator for cogito serve (FAKE testkit evidence on loopback)",
+    args_override_self = true
+)]
 struct Args {
     /// The platform the guests play.
     #[arg(long, value_enum, default_value_t = Tee::Snp)]
@@ -69,29 +85,57 @@ struct Args {
     /// The cogito binary [default: `cogito` next to this program].
     #[arg(long, value_name = "PATH")]
     bin: Option<PathBuf>,
-    /// Verification threads of the server [default: one per core].
+    /// Verification threads of the server, and of the verify-only ceiling
+    /// [default: one per CPU the server may use].
     #[arg(long)]
     verify_threads: Option<usize>,
+    /// Start the server under `taskset -c LIST` (e.g. `0` or `0,1`), and
+    /// run the verify-only ceiling on the same CPUs.
+    #[arg(long, value_name = "LIST")]
+    server_cpus: Option<String>,
+    /// Servers on the one store: 2 needs a PostgreSQL `--store`; guest i
+    /// does its round trips at replica i % 2.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    replicas: u8,
     /// Skip the verify-only ceiling.
     #[arg(long)]
     no_ceiling: bool,
-    /// Print the figures as one JSON object too.
+    /// Append the figures to FILE as one JSON object on one line.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the figures as one JSON object too (the line `--out` writes).
     #[arg(long)]
     json: bool,
+    /// Internal: run only the verify-only ceiling for `--duration` seconds
+    /// on `--verify-threads` threads (default: one per CPU this process
+    /// may use) and print it as JSON; how the generator measures it on the
+    /// server's CPUs, under taskset.
+    #[arg(long, hide = true)]
+    ceiling_only: bool,
 }
 
 type Result<T> = std::result::Result<T, String>;
 
 /// The FAKE platform the guests run on.
 enum World {
-    Snp(LiveSnp),
-    Tdx(LiveTdx),
+    Snp(Box<LiveSnp>),
+    Tdx(Box<LiveTdx>),
+    Cca(Box<LiveCca>),
 }
 
 const MEASUREMENT: [u8; 48] = [0x5a; 48];
 const SECRET: &[u8] = b"the fleet's disk key, 32 bytes!!";
 
 impl World {
+    fn new(tee: Tee) -> World {
+        let now = VerificationTime::now().unix();
+        match tee {
+            Tee::Snp => World::Snp(Box::new(LiveSnp::new(AmdProduct::Genoa, now))),
+            Tee::Tdx => World::Tdx(Box::new(LiveTdx::new(now))),
+            Tee::Cca => World::Cca(Box::new(LiveCca::new())),
+        }
+    }
+
     fn evidence(&self, report_data: [u8; 64]) -> (Vec<u8>, Option<Vec<u8>>) {
         match self {
             World::Snp(l) => {
@@ -99,6 +143,7 @@ impl World {
                 (r, Some(t))
             }
             World::Tdx(l) => (l.quote(report_data, MEASUREMENT), None),
+            World::Cca(l) => (l.token(report_data, MEASUREMENT), None),
         }
     }
 
@@ -106,11 +151,48 @@ impl World {
         match self {
             World::Snp(_) => "snp",
             World::Tdx(_) => "tdx",
+            World::Cca(_) => "cca",
         }
+    }
+
+    /// The X.509 roots the server must trust (none for CCA).
+    fn anchors_pem(&self) -> Vec<(String, String)> {
+        match self {
+            World::Snp(l) => l.anchors_pem(),
+            World::Tdx(l) => l.anchors_pem(),
+            World::Cca(_) => Vec::new(),
+        }
+    }
+
+    /// The policy that accepts the guests.
+    fn policy(&self) -> String {
+        let hex: String = MEASUREMENT.iter().map(|b| format!("{b:02x}")).collect();
+        let section = match self {
+            World::Snp(_) => format!("[snp]\nmeasurements = [\"{hex}\"]"),
+            World::Tdx(_) => format!("[tdx]\nmrtd = [\"{hex}\"]"),
+            World::Cca(_) => format!("[cca]\nrim = [\"{hex}\"]"),
+        };
+        format!("[policy]\nname = \"bench\"\n{section}\n")
+    }
+
+    /// The TDX collateral bundle, decoded (None for the other platforms).
+    fn tdx_collateral(&self) -> Result<Option<cogito_collateral::TdxCollateralFiles>> {
+        let World::Tdx(l) = self else {
+            return Ok(None);
+        };
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        for (name, bytes) in l.collateral_files() {
+            std::fs::write(dir.path().join(name), bytes).map_err(|e| e.to_string())?;
+        }
+        Ok(Some(
+            cogito_collateral::load_tdx_bundle(dir.path())
+                .map_err(|e| e.to_string())?
+                .ok_or("the testkit's TDX bundle is incomplete")?,
+        ))
     }
 }
 
-/// The server child, killed on drop.
+/// One server child, killed on drop.
 struct Server {
     child: Child,
     url: String,
@@ -124,18 +206,66 @@ impl Drop for Server {
     }
 }
 
-fn start_server(bin: &Path, dir: &Path, world: &World, args: &Args) -> Result<Server> {
-    let anchors = dir.join("anchors");
-    std::fs::create_dir_all(&anchors).map_err(|e| e.to_string())?;
-    let pems = match world {
-        World::Snp(l) => l.anchors_pem(),
-        World::Tdx(l) => l.anchors_pem(),
-    };
-    for (name, pem) in pems {
-        std::fs::write(anchors.join(format!("{name}.pem")), pem).map_err(|e| e.to_string())?;
+impl Server {
+    fn pid(&self) -> String {
+        self.child.id().to_string()
     }
-    let data = dir.join("data");
-    let mut cmd = Command::new(bin);
+
+    /// The server's TLS certificate (self-signed, its own per replica).
+    fn ca(&self) -> PathBuf {
+        self.data.join("tls/cert.pem")
+    }
+}
+
+/// How many CPUs a taskset list (`0`, `0,1`, `0-3`, `0-7:2`) names.
+fn cpu_count(list: &str) -> Result<usize> {
+    let bad = || format!("--server-cpus {list:?}: not a CPU list such as 0 or 0,1 or 0-3");
+    let mut cpus = BTreeSet::new();
+    for part in list.split(',') {
+        let (range, stride) = match part.split_once(':') {
+            Some((r, s)) => (r, s.parse::<usize>().map_err(|_| bad())?),
+            None => (part, 1),
+        };
+        let (first, last) = match range.split_once('-') {
+            Some((a, b)) => (
+                a.trim().parse::<usize>().map_err(|_| bad())?,
+                b.trim().parse::<usize>().map_err(|_| bad())?,
+            ),
+            None => {
+                let a = range.trim().parse::<usize>().map_err(|_| bad())?;
+                (a, a)
+            }
+        };
+        if stride == 0 || last < first {
+            return Err(bad());
+        }
+        cpus.extend((first..=last).step_by(stride));
+    }
+    if cpus.is_empty() {
+        return Err(bad());
+    }
+    Ok(cpus.len())
+}
+
+/// Starts `cogito serve` in `data`, trusting what `files` holds; `kek`
+/// (the first replica's) for a second replica.
+fn start_server(
+    bin: &Path,
+    files: &Path,
+    data: PathBuf,
+    world: &World,
+    args: &Args,
+    verify_threads: Option<usize>,
+    kek: Option<&Path>,
+) -> Result<Server> {
+    let mut cmd = match &args.server_cpus {
+        Some(list) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(list).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
     cmd.args([
         "serve",
         "--listen",
@@ -146,23 +276,35 @@ fn start_server(bin: &Path, dir: &Path, world: &World, args: &Args) -> Result<Se
     ])
     .args(["--log-format", "json", "--data-dir"])
     .arg(&data)
-    .arg("--trust-anchors")
-    .arg(&anchors)
     .env("COGITO_LOG", "info,sqlx=warn")
     .env_remove("COGITO_KEK")
+    .env_remove("COGITO_VERIFY_THREADS")
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
+    match world {
+        World::Cca(_) => cmd.arg("--cca-trust-anchors").arg(files.join("cpak.jwk")),
+        World::Snp(_) | World::Tdx(_) => cmd.arg("--trust-anchors").arg(files.join("anchors")),
+    };
     if let Some(s) = &args.store {
         cmd.args(["--store", s]);
     }
-    if let Some(t) = args.verify_threads {
+    if let Some(k) = kek {
+        cmd.arg("--kek-file").arg(k);
+    }
+    if let Some(t) = verify_threads {
         cmd.env("COGITO_VERIFY_THREADS", t.to_string());
     }
+    let what = if args.server_cpus.is_some() {
+        "taskset"
+    } else {
+        "cogito"
+    };
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", bin.display()))?;
+        .map_err(|e| format!("starting {what} ({}): {e}", bin.display()))?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
     let (tx, rx) = std::sync::mpsc::channel();
+    // Reads the log to its end: the server must never block on a full pipe.
     std::thread::spawn(move || {
         let mut sent = false;
         for line in BufReader::new(stderr)
@@ -188,14 +330,29 @@ fn start_server(bin: &Path, dir: &Path, world: &World, args: &Args) -> Result<Se
         Ok(Ok(u)) => u,
         Ok(Err(line)) => {
             let _ = child.kill();
+            let _ = child.wait();
             return Err(format!("cogito serve: {line}"));
         }
         Err(_) => {
             let _ = child.kill();
+            let _ = child.wait();
             return Err("cogito serve did not start in 60 s".into());
         }
     };
     Ok(Server { child, url, data })
+}
+
+/// Writes what the servers trust (the X.509 roots, the CPAK) under `dir`.
+fn write_trust(dir: &Path, world: &World) -> Result<()> {
+    let anchors = dir.join("anchors");
+    std::fs::create_dir_all(&anchors).map_err(|e| e.to_string())?;
+    for (name, pem) in world.anchors_pem() {
+        std::fs::write(anchors.join(format!("{name}.pem")), pem).map_err(|e| e.to_string())?;
+    }
+    if let World::Cca(l) = world {
+        std::fs::write(dir.join("cpak.jwk"), l.cpak_jwk()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn agent(ca: &Path) -> Result<ureq::Agent> {
@@ -255,17 +412,13 @@ fn expect_2xx(what: &str, (status, body): (u16, Vec<u8>)) -> Result<Vec<u8>> {
     }
 }
 
-/// The policy, the secret and (TDX) the collateral, through the admin API.
+/// The policy, the secret and (TDX) the collateral, through the admin API
+/// of `server` (the store holds them for every replica).
 fn provision(agent: &ureq::Agent, server: &Server, world: &World) -> Result<()> {
     let token = std::fs::read_to_string(server.data.join("admin-token"))
         .map_err(|e| e.to_string())?
         .trim()
         .to_string();
-    let hex: String = MEASUREMENT.iter().map(|b| format!("{b:02x}")).collect();
-    let policy = match world {
-        World::Snp(_) => format!("[policy]\nname = \"bench\"\n[snp]\nmeasurements = [\"{hex}\"]\n"),
-        World::Tdx(_) => format!("[policy]\nname = \"bench\"\n[tdx]\nmrtd = [\"{hex}\"]\n"),
-    };
     let u = &server.url;
     expect_2xx(
         "policy",
@@ -274,7 +427,7 @@ fn provision(agent: &ureq::Agent, server: &Server, world: &World) -> Result<()> 
             "PUT",
             &format!("{u}/v1/admin/policies/bench"),
             Some(&token),
-            policy.as_bytes(),
+            world.policy().as_bytes(),
         )?,
     )?;
     let secret = json!({ "policy": "bench", "value": encode_b64(SECRET) });
@@ -288,14 +441,7 @@ fn provision(agent: &ureq::Agent, server: &Server, world: &World) -> Result<()> 
             secret.to_string().as_bytes(),
         )?,
     )?;
-    if let World::Tdx(l) = world {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        for (name, bytes) in l.collateral_files() {
-            std::fs::write(dir.path().join(name), bytes).map_err(|e| e.to_string())?;
-        }
-        let files = cogito_collateral::load_tdx_bundle(dir.path())
-            .map_err(|e| e.to_string())?
-            .ok_or("the testkit's TDX bundle is incomplete")?;
+    if let Some(files) = world.tdx_collateral()? {
         let body = json!({ "tdx": cogito_server::collateral::StoredTdx::new(&files.collateral) });
         expect_2xx(
             "collateral",
@@ -400,16 +546,41 @@ fn machine_busy_seconds() -> Result<f64> {
     Ok(busy / 100.0)
 }
 
+/// A process's resident memory now and at its peak (VmRSS, VmHWM), MiB,
+/// from /proc/<pid>/status.
+fn memory_mib(pid: &str) -> Result<(f64, f64)> {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let field = |name: &str| -> Result<f64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map(|kib| kib / 1024.0)
+            .ok_or_else(|| format!("/proc/{pid}/status: no {name}"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
 struct Phase {
     round_trips: u64,
     errors: u64,
     first_error: Option<String>,
     latencies_us: Vec<u32>,
+    /// Round trips done at each replica.
+    per_replica: Vec<u64>,
 }
 
+/// One replica as the guests see it: its URL and its TLS certificate.
+struct Target {
+    url: String,
+    ca: PathBuf,
+}
+
+/// `concurrency` guests for `seconds`; guest i at `targets[i % len]`.
 fn run_phase(
-    url: &str,
-    ca: &Path,
+    targets: &[Target],
     world: &Arc<World>,
     kem: Kem,
     concurrency: usize,
@@ -417,15 +588,18 @@ fn run_phase(
 ) -> Result<Phase> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
-    for _ in 0..concurrency {
-        let agent = agent(ca)?;
-        let (url, world, stop) = (url.to_string(), world.clone(), stop.clone());
+    for g in 0..concurrency {
+        let replica = g % targets.len().max(1);
+        let target = targets.get(replica).ok_or("no server")?;
+        let agent = agent(&target.ca)?;
+        let (url, world, stop) = (target.url.clone(), world.clone(), stop.clone());
         handles.push(std::thread::spawn(move || {
             let mut p = Phase {
                 round_trips: 0,
                 errors: 0,
                 first_error: None,
                 latencies_us: Vec::with_capacity(1 << 16),
+                per_replica: Vec::new(),
             };
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
@@ -441,7 +615,7 @@ fn run_phase(
                     }
                 }
             }
-            p
+            (replica, p)
         }));
     }
     std::thread::sleep(Duration::from_secs(seconds));
@@ -451,11 +625,15 @@ fn run_phase(
         errors: 0,
         first_error: None,
         latencies_us: Vec::new(),
+        per_replica: vec![0; targets.len()],
     };
     for h in handles {
-        let p = h.join().map_err(|_| "a guest thread panicked")?;
+        let (replica, p) = h.join().map_err(|_| "a guest thread panicked")?;
         all.round_trips += p.round_trips;
         all.errors += p.errors;
+        if let Some(n) = all.per_replica.get_mut(replica) {
+            *n += p.round_trips;
+        }
         if all.first_error.is_none() {
             all.first_error = p.first_error;
         }
@@ -477,37 +655,48 @@ fn float(n: u64) -> f64 {
     f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// The service's verification step alone, on every core, for `seconds`:
-/// the ceiling an attestation service on this machine cannot pass.
-fn ceiling(world: &World, seconds: u64) -> Result<(f64, f64, usize)> {
+/// `x` to three decimals, for the JSON line.
+fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The verify-only ceiling: verifications per second, CPU milliseconds
+/// per verification, threads.
+#[derive(Clone, Copy)]
+struct Ceiling {
+    per_s: f64,
+    cpu_ms: f64,
+    threads: usize,
+}
+
+/// The service's verification step alone, on `threads` threads, for
+/// `seconds`: the ceiling an attestation service on these cores cannot
+/// pass.
+fn ceiling(world: &World, threads: usize, seconds: u64) -> Result<Ceiling> {
     let mut anchors = cogito_attest::Anchors::builtin();
-    let pems = match world {
-        World::Snp(l) => l.anchors_pem(),
-        World::Tdx(l) => l.anchors_pem(),
-    };
-    for (name, pem) in pems {
+    for (name, pem) in world.anchors_pem() {
         anchors
             .x509
             .add_pem_or_der(pem.as_bytes(), false, &name)
             .map_err(|e| e.to_string())?;
     }
+    if let World::Cca(l) = world {
+        anchors.cca = Some(
+            cogito_cca::CcaTrustAnchors::load(l.cpak_jwk().as_bytes(), "the testkit's CPAK")
+                .map_err(|e| e.to_string())?,
+        );
+    }
     let verifier = Arc::new(cogito_attest::Verifier::new(anchors));
     let options = Arc::new(cogito_server::attest::service_options(false));
     let mut collateral = cogito_attest::SuppliedCollateral::default();
-    if let World::Tdx(l) = world {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        for (name, bytes) in l.collateral_files() {
-            std::fs::write(dir.path().join(name), bytes).map_err(|e| e.to_string())?;
-        }
-        collateral.tdx = cogito_collateral::load_tdx_bundle(dir.path())
-            .map_err(|e| e.to_string())?
-            .map(|f| f.collateral);
-    }
+    collateral.tdx = world.tdx_collateral()?.map(|f| f.collateral);
     // Distinct evidence, made before the clock starts.
     let items: Vec<(Vec<u8>, cogito_attest::SuppliedCollateral)> = (0..512u16)
         .map(|i| {
             let mut rd = [0u8; 64];
-            rd[..2].copy_from_slice(&i.to_be_bytes());
+            let [hi, lo] = i.to_be_bytes();
+            rd[0] = hi;
+            rd[1] = lo;
             let (ev, table) = world.evidence(rd);
             let mut c = collateral.clone();
             c.snp_cert_table = table;
@@ -515,7 +704,7 @@ fn ceiling(world: &World, seconds: u64) -> Result<(f64, f64, usize)> {
         })
         .collect();
     let items = Arc::new(items);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads.max(1);
     let stop = Arc::new(AtomicBool::new(false));
     let cpu0 = cpu_seconds("self")?;
     let started = Instant::now();
@@ -534,17 +723,15 @@ fn ceiling(world: &World, seconds: u64) -> Result<(f64, f64, usize)> {
                     let Some((ev, c)) = items.get(i % items.len()) else {
                         break;
                     };
-                    let ok = cogito_server::attest::verify_evidence(
+                    if let Err(e) = cogito_server::attest::verify_evidence(
                         &verifier,
                         &cogito_attest::NoFetch,
                         &options,
                         ev,
                         c,
                         VerificationTime::now(),
-                    )
-                    .is_ok();
-                    if !ok {
-                        return Err("the ceiling's evidence does not verify".to_string());
+                    ) {
+                        return Err(format!("the ceiling's evidence does not verify: {e}"));
                     }
                     n += 1;
                     i += 1;
@@ -561,8 +748,60 @@ fn ceiling(world: &World, seconds: u64) -> Result<(f64, f64, usize)> {
     }
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds("self")? - cpu0;
-    let n = float(total);
-    Ok((n / wall, cpu / n * 1000.0, threads))
+    let n = float(total).max(1.0);
+    Ok(Ceiling {
+        per_s: float(total) / wall,
+        cpu_ms: cpu / n * 1000.0,
+        threads,
+    })
+}
+
+/// The ceiling in a child process of this program (`--ceiling-only`),
+/// under `taskset -c LIST` when the server is pinned, so that it runs on
+/// the server's CPUs with the server's number of threads.
+fn ceiling_child(args: &Args, threads: usize, seconds: u64) -> Result<Ceiling> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = match &args.server_cpus {
+        Some(list) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(list).arg(&me);
+            c
+        }
+        None => Command::new(&me),
+    };
+    let tee = match args.tee {
+        Tee::Snp => "snp",
+        Tee::Tdx => "tdx",
+        Tee::Cca => "cca",
+    };
+    let out = cmd
+        .args(["--ceiling-only", "--tee", tee])
+        .arg("--duration")
+        .arg(seconds.to_string())
+        .arg("--verify-threads")
+        .arg(threads.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("starting the ceiling ({}): {e}", me.display()))?;
+    if !out.status.success() {
+        return Err(format!("the ceiling failed ({})", out.status));
+    }
+    let v: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("the ceiling's answer: {e}"))?;
+    let num = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("the ceiling's answer has no {k}"))
+    };
+    Ok(Ceiling {
+        per_s: num("per_s")?,
+        cpu_ms: num("cpu_ms")?,
+        threads: v
+            .get("threads")
+            .and_then(Value::as_u64)
+            .and_then(|t| usize::try_from(t).ok())
+            .ok_or("the ceiling's answer has no threads")?,
+    })
 }
 
 fn main() -> std::process::ExitCode {
@@ -577,56 +816,113 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
+    let world = Arc::new(World::new(args.tee));
+    // The CPUs this process may use (its affinity, which a server started
+    // without taskset inherits).
+    let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.ceiling_only {
+        let c = ceiling(
+            &world,
+            args.verify_threads.unwrap_or(allowed),
+            args.duration.max(1),
+        )?;
+        println!(
+            "{}",
+            json!({ "per_s": c.per_s, "cpu_ms": c.cpu_ms, "threads": c.threads })
+        );
+        return Ok(());
+    }
+    let postgres = args
+        .store
+        .as_deref()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"));
+    if args.replicas > 1 && !postgres {
+        return Err(format!(
+            "--replicas {} needs a PostgreSQL --store (postgres://…): replicas share one \
+             PostgreSQL database; the embedded SQLite store belongs to one server",
+            args.replicas
+        ));
+    }
+    let pinned = args.server_cpus.as_deref().map(cpu_count).transpose()?;
+    let cores = pinned.unwrap_or(allowed);
+    let verify_threads = args.verify_threads.or(pinned);
     let bin = match &args.bin {
         Some(b) => b.clone(),
         None => std::env::current_exe()
             .map_err(|e| e.to_string())?
             .with_file_name("cogito"),
     };
-    let now = VerificationTime::now().unix();
     eprintln!(
         "FAKE evidence: the testkit's {} platform signs every report; the server trusts its roots.",
         match args.tee {
             Tee::Snp => "SEV-SNP Genoa",
             Tee::Tdx => "Intel TDX",
+            Tee::Cca => "Arm CCA",
         }
     );
-    let world = Arc::new(match args.tee {
-        Tee::Snp => World::Snp(LiveSnp::new(AmdProduct::Genoa, now)),
-        Tee::Tdx => World::Tdx(LiveTdx::new(now)),
-    });
     let kem = match args.kem {
         KemArg::X25519 => Kem::X25519,
         KemArg::P256 => Kem::P256,
     };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let server = start_server(&bin, dir.path(), &world, &args)?;
-    let ca = server.data.join("tls/cert.pem");
-    provision(&agent(&ca)?, &server, &world)?;
-    // A first round trip proves the set-up before any figure is taken.
-    round_trip(&agent(&ca)?, &server.url, &world, kem)?;
-    if args.warmup > 0 {
-        run_phase(&server.url, &ca, &world, kem, args.concurrency, args.warmup)?;
-    }
-    let pid = server.child.id().to_string();
-    let (srv0, gen0, all0) = (
-        cpu_seconds(&pid)?,
-        cpu_seconds("self")?,
-        machine_busy_seconds()?,
-    );
-    let started = Instant::now();
-    let phase = run_phase(
-        &server.url,
-        &ca,
+    write_trust(dir.path(), &world)?;
+    let first = start_server(
+        &bin,
+        dir.path(),
+        dir.path().join("data-1"),
         &world,
-        kem,
-        args.concurrency,
-        args.duration,
+        &args,
+        verify_threads,
+        None,
     )?;
+    // The first replica made the KEK that wraps the signing and nonce keys
+    // in the store; the second is given its file (docs/operations.md,
+    // "Stores and replicas").
+    let kek = first.data.join("kek");
+    let mut servers = vec![first];
+    for r in 2..=args.replicas {
+        servers.push(start_server(
+            &bin,
+            dir.path(),
+            dir.path().join(format!("data-{r}")),
+            &world,
+            &args,
+            verify_threads,
+            Some(&kek),
+        )?);
+    }
+    let targets: Vec<Target> = servers
+        .iter()
+        .map(|s| Target {
+            url: s.url.clone(),
+            ca: s.ca(),
+        })
+        .collect();
+    let first = servers.first().ok_or("no server")?;
+    provision(&agent(&first.ca())?, first, &world)?;
+    // A first round trip at each replica proves the set-up before any
+    // figure is taken.
+    for t in &targets {
+        round_trip(&agent(&t.ca)?, &t.url, &world, kem)?;
+    }
+    if args.warmup > 0 {
+        run_phase(&targets, &world, kem, args.concurrency, args.warmup)?;
+    }
+    let pids: Vec<String> = servers.iter().map(Server::pid).collect();
+    let server_cpu = || -> Result<f64> { pids.iter().map(|p| cpu_seconds(p)).sum::<Result<f64>>() };
+    let (srv0, gen0, all0) = (server_cpu()?, cpu_seconds("self")?, machine_busy_seconds()?);
+    let started = Instant::now();
+    let phase = run_phase(&targets, &world, kem, args.concurrency, args.duration)?;
     let wall = started.elapsed().as_secs_f64();
-    let (srv, gen) = (cpu_seconds(&pid)? - srv0, cpu_seconds("self")? - gen0);
+    let (srv, gen) = (server_cpu()? - srv0, cpu_seconds("self")? - gen0);
     let others = (machine_busy_seconds()? - all0 - srv - gen).max(0.0);
-    drop(server);
+    let (mut rss, mut peak) = (0.0f64, 0.0f64);
+    for p in &pids {
+        let (now, high) = memory_mib(p)?;
+        rss += now;
+        peak = peak.max(high);
+    }
+    drop(servers);
     if phase.round_trips == 0 {
         return Err(format!(
             "no round trip succeeded: {}",
@@ -638,7 +934,6 @@ fn run() -> Result<()> {
         "SQLite (embedded)".to_string(),
         cogito_server::store::redact,
     );
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "cogito-loadgen: {} round trips (challenge, FAKE evidence, attest, unseal), {} KEM",
         world.tee(),
@@ -649,9 +944,28 @@ fn run() -> Result<()> {
     );
     println!("  store            {store}");
     println!(
-        "  machine          {cores} cores; {} guests at once; {:.1} s measured after {} s warm-up",
+        "  machine          {allowed} cores for the generator; {} guests at once; {:.1} s measured after {} s warm-up",
         args.concurrency, wall, args.warmup
     );
+    let threads = verify_threads.map_or("one verification thread per core".to_string(), |t| {
+        format!("{t} verification thread(s)")
+    });
+    let replicas = if phase.per_replica.len() > 1 {
+        let each: Vec<String> = phase.per_replica.iter().map(u64::to_string).collect();
+        format!(
+            "{} replicas on one store (round trips at each: {}); ",
+            phase.per_replica.len(),
+            each.join(" + ")
+        )
+    } else {
+        String::new()
+    };
+    match &args.server_cpus {
+        Some(list) => println!(
+            "  server           {replicas}pinned to CPU(s) {list} ({cores} CPU(s), taskset); {threads}"
+        ),
+        None => println!("  server           {replicas}{cores} cores; {threads}"),
+    }
     println!(
         "  round trips/s    {:.0}  ({} ok, {} failed)",
         n / wall,
@@ -670,28 +984,74 @@ fn run() -> Result<()> {
     );
     println!("  generator CPU    {:.3} ms per round trip ({:.2} cores busy: signing evidence, HPKE, HTTP)", gen / n * 1000.0, gen / wall);
     println!("  other processes  {:.3} ms per round trip ({:.2} cores busy: the database server, when there is one, and the rest of the machine)", others / n * 1000.0, others / wall);
+    println!(
+        "  server memory    {rss:.1} MiB resident at the end (VmRSS{}), {peak:.1} MiB at the peak (VmHWM{})",
+        if pids.len() > 1 { ", summed over replicas" } else { "" },
+        if pids.len() > 1 { ", the larger replica's" } else { "" },
+    );
     if let Some(e) = &phase.first_error {
         println!("  first error      {e}");
     }
     let ceiling = if args.no_ceiling {
         None
     } else {
-        Some(ceiling(&world, args.duration.div_ceil(2).max(2))?)
+        Some(ceiling_child(
+            &args,
+            verify_threads.unwrap_or(cores),
+            args.duration.div_ceil(2).max(2),
+        )?)
     };
-    if let Some((per_s, cpu_ms, threads)) = ceiling {
-        println!("  verify-only      {per_s:.0} verifications/s on {threads} threads ({cpu_ms:.3} ms CPU each): the ceiling without HTTP, store, token and sealing");
+    if let Some(c) = ceiling {
+        let on = args
+            .server_cpus
+            .as_deref()
+            .map_or(String::new(), |l| format!(" pinned to CPU(s) {l}"));
+        println!(
+            "  verify-only      {:.0} verifications/s on {} thread(s){on} ({:.3} ms CPU each): the ceiling without HTTP, store, token and sealing",
+            c.per_s, c.threads, c.cpu_ms
+        );
     }
-    let figures = json!({
-        "tee": world.tee(), "store": store, "cores": cores, "concurrency": args.concurrency,
-        "seconds": wall, "round_trips": phase.round_trips, "errors": phase.errors,
-        "round_trips_per_s": n / wall,
-        "p50_ms": percentile(&phase.latencies_us, 50), "p99_ms": percentile(&phase.latencies_us, 99),
-        "server_cpu_ms_per_rt": srv / n * 1000.0, "generator_cpu_ms_per_rt": gen / n * 1000.0,
-        "other_cpu_ms_per_rt": others / n * 1000.0,
-        "verify_only_per_s": ceiling.map(|c| c.0), "verify_only_cpu_ms": ceiling.map(|c| c.1),
-    });
+    // One JSON object in this order (serde_json would sort the keys).
+    let fields: [(&str, Value); 20] = [
+        ("section", json!("load")),
+        ("tee", json!(world.tee())),
+        ("store", json!(if postgres { "postgres" } else { "sqlite" })),
+        ("replicas", json!(args.replicas)),
+        ("server_cpus", json!(args.server_cpus)),
+        ("cores", json!(cores)),
+        ("concurrency", json!(args.concurrency)),
+        ("seconds", json!(args.duration)),
+        ("round_trips", json!(phase.round_trips)),
+        ("rt_per_s", json!(r3(n / wall))),
+        ("p50_ms", json!(r3(percentile(&phase.latencies_us, 50)))),
+        ("p99_ms", json!(r3(percentile(&phase.latencies_us, 99)))),
+        ("server_cpu_ms", json!(r3(srv / n * 1000.0))),
+        ("generator_cpu_ms", json!(r3(gen / n * 1000.0))),
+        ("other_cpu_ms", json!(r3(others / n * 1000.0))),
+        ("rss_mib", json!(r3(rss))),
+        ("peak_rss_mib", json!(r3(peak))),
+        ("ceiling_per_s", json!(ceiling.map(|c| r3(c.per_s)))),
+        ("ceiling_cpu_ms", json!(ceiling.map(|c| r3(c.cpu_ms)))),
+        ("errors", json!(phase.errors)),
+    ];
+    let figures = format!(
+        "{{{}}}",
+        fields
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     if args.json {
         println!("{figures}");
+    }
+    if let Some(path) = &args.out {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        writeln!(f, "{figures}").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }
