@@ -944,7 +944,7 @@ fn run() -> Result<()> {
     );
     println!("  store            {store}");
     println!(
-        "  machine          {allowed} cores for the generator; {} guests at once; {:.1} s measured after {} s warm-up",
+        "  machine          {allowed} CPU(s) usable by the generator; {} guests at once; {:.1} s measured after {} s warm-up",
         args.concurrency, wall, args.warmup
     );
     let threads = verify_threads.map_or("one verification thread per core".to_string(), |t| {
