@@ -273,7 +273,9 @@ pub fn load_all(paths: &Paths) -> Result<Vec<Case>> {
                 }
             };
             let at = match at {
-                Some(t) => VerificationTime::parse_rfc3339(&t).map_err(|e| format!("{name}: {e}"))?,
+                Some(t) => {
+                    VerificationTime::parse_rfc3339(&t).map_err(|e| format!("{name}: {e}"))?
+                }
                 None => VerificationTime::now(),
             };
             let case = match platform {
@@ -297,8 +299,10 @@ pub fn load_all(paths: &Paths) -> Result<Vec<Case>> {
                 warm_snp: cogito_snp::VerifiedCache::default(),
                 warm_tdx: cogito_tdx::VerifiedCache::default(),
             };
-            c.verify_cached().map_err(|e| format!("{name}: refused: {e}"))?;
-            c.verify_cold().map_err(|e| format!("{name}: refused cold: {e}"))?;
+            c.verify_cached()
+                .map_err(|e| format!("{name}: refused: {e}"))?;
+            c.verify_cold()
+                .map_err(|e| format!("{name}: refused cold: {e}"))?;
             if !c.floor() {
                 return Err(format!("{name}: the floor's signatures do not verify"));
             }
@@ -317,8 +321,7 @@ fn snp_case(dir: &Path, at: VerificationTime) -> Result<Loaded> {
     let report = read(dir, "report.bin")?;
     let vcek = read(dir, "vcek.der")?;
     let chain = certificates_from_pem_or_der(&read(dir, "cert_chain.pem")?)?;
-    let (_, cert) =
-        X509Certificate::from_der(&vcek).map_err(|e| format!("vcek.der: {e}"))?;
+    let (_, cert) = X509Certificate::from_der(&vcek).map_err(|e| format!("vcek.der: {e}"))?;
     let key = p384(&cert.public_key().subject_public_key.data)?;
     let parsed = cogito_snp::Report::parse(&report).map_err(|e| e.to_string())?;
     let floor = Floor::One {

@@ -136,7 +136,10 @@ fn cached_verifications_do_not_grow_more_than_ten_percent_in_instructions() {
         } else if change < -TOLERANCE {
             println!("  {case} is faster: commit the new figure (see this file's header)");
         }
-        assert!(*now > 1000, "{case}: the count did not see the verification");
+        assert!(
+            *now > 1000,
+            "{case}: the count did not see the verification"
+        );
     }
     if std::env::var("COGITO_UPDATE_INSTRUCTIONS").as_deref() == Ok("1") {
         let mut text = String::from(HEADER);
