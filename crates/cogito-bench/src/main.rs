@@ -5,9 +5,10 @@
 //!   rounds (drift on a shared machine hits all three alike), their
 //!   medians and the median ratio cached/floor against its target. With
 //!   `--out`, one JSON object per case is appended to FILE.
-//! - `cogito-bench run CASE N`: loads CASE, then makes N cached
-//!   verifications in `cogito_bench::measured` — what valgrind counts
-//!   (instructions with callgrind, allocations with DHAT).
+//! - `cogito-bench run CASE N [--cold]`: loads CASE, then makes N cached
+//!   verifications in `cogito_bench::measured` (cold ones in
+//!   `measured_cold`) — what valgrind counts (instructions with callgrind,
+//!   allocations with DHAT).
 //! - `cogito-bench list`: the case names.
 //!
 //! Without the real vectors (`$COGITO_VECTORS`, else `../shared/vectors`)
@@ -19,7 +20,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use cogito_bench::{load_all, measured, Case, Paths, Platform};
+use cogito_bench::{load_all, measured, measured_cold, Case, Paths, Platform};
 
 /// The target of cached/floor per platform (issue 14).
 fn target(p: Platform) -> f64 {
@@ -174,7 +175,11 @@ fn run() -> Result<(), String> {
                 .iter()
                 .find(|c| c.name == name.as_str())
                 .ok_or_else(|| format!("no case {name}"))?;
-            let ok = measured(case, n);
+            let ok = if args.get(3).map(String::as_str) == Some("--cold") {
+                measured_cold(case, n)
+            } else {
+                measured(case, n)
+            };
             if ok == n {
                 Ok(())
             } else {
@@ -201,7 +206,10 @@ fn run() -> Result<(), String> {
             let cases = load_all(&paths)?;
             table(&cases, rounds.max(1), out)
         }
-        _ => Err("usage: cogito-bench table [--rounds N] [--out FILE] | run CASE N | list".into()),
+        _ => Err(
+            "usage: cogito-bench table [--rounds N] [--out FILE] | run CASE N [--cold] | list"
+                .into(),
+        ),
     }
 }
 
