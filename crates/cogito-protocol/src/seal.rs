@@ -123,24 +123,64 @@ pub fn check_public_key(kem: Kem, public_key: &[u8]) -> Result<(), SealError> {
     }
 }
 
-/// Whether an X25519 agreement with `public_key` gives a shared secret:
-/// a point of small order (the all-zero key among them) gives the all-zero
-/// value, which RFC 7748 §6.1 and RFC 9180 §7.1.4 refuse and AWS-LC's
-/// X25519 fails on, so [`seal`] could never seal to it. Any private key
-/// finds them: X25519 clamps every scalar to a multiple of the cofactor, so
-/// the result is zero exactly for the points of small order.
+/// The encodings of the X25519 points of small order, on the curve and on
+/// its twist (u = 0, 1, the two points of order 8, p − 1, and the
+/// non-canonical p and p + 1), as libsodium lists them. An agreement with
+/// any of them gives the all-zero value — X25519 clamps every scalar to a
+/// multiple of the cofactor — which RFC 7748 §6.1 and RFC 9180 §7.1.4
+/// refuse and AWS-LC's X25519 fails on, so [`seal`] could never seal to
+/// it. No other point gives zero, and no other encoding of these exists
+/// below 2^255: the test `small_order_table_is_exactly_what_an_agreement_refuses`
+/// checks the table against a real agreement.
+///
+/// Looking the key up replaces that probing agreement: it cost one X25519
+/// multiplication (about 19 µs) on every check, and the service checks each
+/// guest key twice (on arrival and before sealing).
+const X25519_SMALL_ORDER: [[u8; 32]; 7] = [
+    [0; 32],
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    [
+        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
+        0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
+        0xb8, 0x00,
+    ],
+    [
+        0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef,
+        0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f,
+        0x11, 0x57,
+    ],
+    // p − 1, p, p + 1 (p = 2^255 − 19), little-endian.
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    [
+        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    [
+        0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+];
+
+/// Whether an X25519 agreement with `public_key` (32 bytes) gives a shared
+/// secret: false for the points of small order. RFC 7748 §5: the most
+/// significant bit of the encoding is ignored, so it is masked here too.
 fn x25519_agrees(public_key: &[u8]) -> bool {
-    use aws_lc_rs::agreement::{agree, PrivateKey, UnparsedPublicKey, X25519};
-    let Ok(probe) = PrivateKey::from_private_key(&X25519, &[0x5a; 32]) else {
+    let Ok(mut u) = <[u8; 32]>::try_from(public_key) else {
         return false;
     };
-    agree(
-        &probe,
-        UnparsedPublicKey::new(&X25519, public_key),
-        (),
-        |_| Ok(()),
-    )
-    .is_ok()
+    if let Some(last) = u.last_mut() {
+        *last &= 0x7f;
+    }
+    !X25519_SMALL_ORDER.contains(&u)
 }
 
 /// Seals `plaintext` to `public_key` (serialized as HPKE serializes it).
@@ -348,6 +388,55 @@ mod tests {
         let g = GuestKey::generate(Kem::X25519).unwrap();
         assert!(check_public_key(Kem::X25519, &g.public).is_ok());
         assert!(seal(Kem::X25519, &g.public, "disk-key", b"s").is_ok());
+    }
+
+    /// What the table replaced: an agreement with a fixed private key,
+    /// which fails exactly for the points of small order.
+    fn agreement_fails(public_key: &[u8]) -> bool {
+        use aws_lc_rs::agreement::{agree, PrivateKey, UnparsedPublicKey, X25519};
+        let probe = PrivateKey::from_private_key(&X25519, &[0x5a; 32]).unwrap();
+        agree(
+            &probe,
+            UnparsedPublicKey::new(&X25519, public_key),
+            (),
+            |_| Ok(()),
+        )
+        .is_err()
+    }
+
+    #[test]
+    fn small_order_table_is_exactly_what_an_agreement_refuses() {
+        for entry in super::X25519_SMALL_ORDER {
+            for top in [0u8, 0x80] {
+                let mut key = entry;
+                key[31] |= top;
+                assert!(agreement_fails(&key), "{}", hex::encode(key));
+                assert!(check_public_key(Kem::X25519, &key).is_err());
+            }
+        }
+        // Keys that differ from an entry in one bit, and fresh keys: the
+        // agreement succeeds, and the table lets them through.
+        let mut keys: Vec<[u8; 32]> = Vec::new();
+        for entry in super::X25519_SMALL_ORDER {
+            for bit in 0..255 {
+                let mut key = entry;
+                key[bit / 8] ^= 1 << (bit % 8);
+                keys.push(key);
+            }
+        }
+        for _ in 0..64 {
+            let g = GuestKey::generate(Kem::X25519).unwrap();
+            keys.push(g.public.clone().try_into().unwrap());
+        }
+        for key in keys {
+            let listed = {
+                let mut k = key;
+                k[31] &= 0x7f;
+                super::X25519_SMALL_ORDER.contains(&k)
+            };
+            assert_eq!(agreement_fails(&key), listed, "{}", hex::encode(key));
+            assert_eq!(check_public_key(Kem::X25519, &key).is_err(), listed);
+        }
     }
 
     #[test]
