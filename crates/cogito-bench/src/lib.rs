@@ -351,15 +351,10 @@ fn snp_case(dir: &Path, at: VerificationTime) -> Result<Loaded> {
 
 fn tdx_case(dir: &Path, at: VerificationTime, testkit_root: Option<&Path>) -> Result<Loaded> {
     let quote = read(dir, "quote.bin")?;
-    let collateral = cogito_tdx::Collateral {
-        tcb_info: read(dir, "tcb_info.json")?,
-        tcb_info_issuer_chain: read(dir, "tcb_info_issuer_chain.pem")?,
-        qe_identity: read(dir, "qe_identity.json")?,
-        qe_identity_issuer_chain: read(dir, "qe_identity_issuer_chain.pem")?,
-        pck_crl: read(dir, "pck_crl.der")?,
-        pck_crl_issuer_chain: read(dir, "pck_crl_issuer_chain.pem")?,
-        root_ca_crl: read(dir, "root_ca_crl.der")?,
-    };
+    let collateral = cogito_collateral::load_tdx_bundle(dir)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}: no TDX collateral", dir.display()))?
+        .collateral;
     let mut anchors = cogito_tdx::builtin_anchors().clone();
     if let Some(root) = testkit_root {
         let pem = std::fs::read(root).map_err(|e| format!("{}: {e}", root.display()))?;

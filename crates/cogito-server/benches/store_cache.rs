@@ -59,17 +59,10 @@ fn main() {
     let Some(root) = cogito_testkit::real_vectors::dir() else {
         return;
     };
-    let tdx_dir = root.join("tdx/v4-uptodate-dcap-qvl");
-    let read = |f: &str| std::fs::read(tdx_dir.join(f)).expect(f);
-    let tdx = cogito_tdx::Collateral {
-        tcb_info: read("tcb_info.json"),
-        tcb_info_issuer_chain: read("tcb_info_issuer_chain.pem"),
-        qe_identity: read("qe_identity.json"),
-        qe_identity_issuer_chain: read("qe_identity_issuer_chain.pem"),
-        pck_crl: read("pck_crl.der"),
-        pck_crl_issuer_chain: read("pck_crl_issuer_chain.pem"),
-        root_ca_crl: read("root_ca_crl.der"),
-    };
+    let tdx = cogito_collateral::load_tdx_bundle(&root.join("tdx/v4-uptodate-dcap-qvl"))
+        .expect("the TDX collateral reads")
+        .expect("tdx-v4-uptodate-dcap-qvl has collateral")
+        .collateral;
     let tdx_body = serde_json::to_vec(&StoredTdx::new(&tdx)).unwrap();
     let vcek = std::fs::read(root.join("snp/milan-v2-virtee/vcek.der")).expect("vcek.der");
     let tcb = TcbParts {
