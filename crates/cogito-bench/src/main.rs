@@ -18,7 +18,9 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cogito_testkit::timing::{mean, median};
 
 use cogito_bench::{load_all, measured, measured_cold, Case, Paths, Platform};
 
@@ -30,25 +32,11 @@ fn target(p: Platform) -> f64 {
     }
 }
 
-/// Mean time of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters.max(1)
-}
-
 /// Calls of `op` that take about `budget`.
 fn calibrate(budget: Duration, mut op: impl FnMut()) -> u32 {
     let one = mean(3, &mut op).max(Duration::from_nanos(100));
     let n = budget.as_nanos() / one.as_nanos().max(1);
     u32::try_from(n).unwrap_or(u32::MAX).clamp(3, 1_000_000)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn us(d: Duration) -> f64 {

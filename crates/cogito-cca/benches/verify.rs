@@ -31,8 +31,9 @@
     clippy::as_conversions
 )]
 
+use cogito_testkit::timing::mean;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P384_SHA384_FIXED};
 use cogito_cca::{verify_token, CcaToken, CcaTrustAnchors, Options};
@@ -127,15 +128,6 @@ fn benches(c: &mut Criterion, fixtures: &[Fixture]) {
         });
     }
     g.finish();
-}
-
-/// Mean time per call of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 /// Interleaved rounds of (bare, bare with RAK parsing, verify_token), so

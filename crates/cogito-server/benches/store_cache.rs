@@ -23,10 +23,10 @@
     clippy::as_conversions
 )]
 
+use cogito_testkit::timing::{mean, median};
 use std::hint::black_box;
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use cogito_attest::CollateralSource;
 use cogito_core::AmdProduct;
@@ -37,19 +37,6 @@ use cogito_tdx::PckCaKind;
 
 const FMSPC: [u8; 6] = [0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00];
 const HW_ID: [u8; 64] = [0x42; 64];
-
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

@@ -29,9 +29,10 @@
     clippy::as_conversions
 )]
 
+use cogito_testkit::timing::mean;
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cogito_core::anchors::certificates_from_pem_or_der;
 use cogito_core::{TrustAnchors, VerificationTime};
@@ -132,14 +133,6 @@ fn sev_verify(c: &Case) {
     (black_box(&c.sev_chain), black_box(&c.sev_report))
         .verify()
         .expect("sev accepts");
-}
-
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 fn main() {

@@ -29,8 +29,8 @@
     clippy::as_conversions
 )]
 
+use cogito_testkit::timing::mean;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use cogito_core::anchors::certificates_from_pem_or_der;
 use cogito_core::VerificationTime;
@@ -210,15 +210,6 @@ fn benches(c: &mut Criterion, f: &Fixture) {
         b.iter(|| digest::digest(&digest::SHA384, black_box(&f.message)))
     });
     g.finish();
-}
-
-/// Mean time per call of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 /// Interleaved rounds of (a) and (b), so drift hits both alike; prints the

@@ -31,8 +31,8 @@
     clippy::as_conversions
 )]
 
+use cogito_testkit::timing::mean;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED};
@@ -153,15 +153,6 @@ fn benches(c: &mut Criterion, f: &Fixture) {
         b.iter(|| sha256_parts(&[black_box(&parsed.attestation_key), parsed.qe_auth_data]))
     });
     g.finish();
-}
-
-/// Mean time per call of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 /// Interleaved rounds of (a) and (b), so drift hits both alike; prints the

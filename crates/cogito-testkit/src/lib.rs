@@ -44,6 +44,7 @@ pub mod pem;
 pub mod real_vectors;
 pub mod report;
 pub mod tdx;
+pub mod timing;
 pub mod vectors;
 pub mod vectorset;
 pub mod x509;
