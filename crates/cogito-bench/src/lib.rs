@@ -126,10 +126,30 @@ pub fn case_names() -> impl Iterator<Item = &'static str> {
     CASES.iter().map(|c| c.0)
 }
 
-/// A fresh cache for one cold verification.
-pub struct EmptyCache {
+/// The verification cache of a case's platform (the other platform's is
+/// disabled: it would never be used, and a live one allocates its maps).
+pub struct Caches {
     snp: cogito_snp::VerifiedCache,
     tdx: cogito_tdx::VerifiedCache,
+}
+
+impl Caches {
+    /// Empty caches for a verification of `platform`.
+    pub fn empty(platform: Platform) -> Caches {
+        let live = |p: Platform| platform == p;
+        Caches {
+            snp: if live(Platform::Snp) {
+                cogito_snp::VerifiedCache::default()
+            } else {
+                cogito_snp::VerifiedCache::disabled()
+            },
+            tdx: if live(Platform::Tdx) {
+                cogito_tdx::VerifiedCache::default()
+            } else {
+                cogito_tdx::VerifiedCache::disabled()
+            },
+        }
+    }
 }
 
 /// What a case verifies, with its inputs.
@@ -189,8 +209,8 @@ pub struct Case {
     pub floor_label: &'static str,
     evidence: Evidence,
     floor: Floor,
-    warm_snp: cogito_snp::VerifiedCache,
-    warm_tdx: cogito_tdx::VerifiedCache,
+    /// Warmed by [`load_all`]'s first verification.
+    warm: Caches,
 }
 
 /// Where the files are.
@@ -202,17 +222,14 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// `$COGITO_VECTORS`, else `../shared/vectors` beside the checkout;
-    /// `None` when it has no MANIFEST.toml.
+    /// The real vectors where `cogito_testkit::real_vectors::dir` finds
+    /// them (`$COGITO_VECTORS`, else `../shared/vectors`); `None`, with a
+    /// notice, when they are absent — a panic under `CI=true`.
     pub fn locate() -> Option<Paths> {
-        let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-        let vectors = std::env::var_os("COGITO_VECTORS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo.join("../shared/vectors"));
-        vectors
-            .join("MANIFEST.toml")
-            .is_file()
-            .then_some(Paths { vectors, repo })
+        Some(Paths {
+            vectors: cogito_testkit::real_vectors::dir()?,
+            repo: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")),
+        })
     }
 }
 
@@ -260,37 +277,31 @@ pub fn load_all(paths: &Paths) -> Result<Vec<Case>> {
     CASES
         .iter()
         .map(|&(name, label, platform, source)| {
-            let (dir, at, source) = match source {
+            // (folder, verify_at, where it came from, a testkit root to trust)
+            let (dir, at, source, testkit_root) = match source {
                 Source::Real(id) => {
                     let t = table_of(&real, "id", id)?;
                     (
                         paths.vectors.join(str_field(t, "dir")?),
-                        str_field(t, "verify_at").ok().map(str::to_string),
+                        str_field(t, "verify_at")?,
                         id.to_string(),
+                        None,
                     )
                 }
                 Source::TestkitTdx(id) => {
                     let t = table_of(&testkit_tdx, "id", id)?;
                     (
                         testkit_tdx_dir.join(str_field(t, "dir")?),
-                        str_field(t, "verify_at").ok().map(str::to_string),
+                        str_field(t, "verify_at")?,
                         format!("test-vectors/tdx {id}"),
+                        Some(testkit_tdx_dir.join("anchors/root.pem")),
                     )
                 }
             };
-            let at = match at {
-                Some(t) => {
-                    VerificationTime::parse_rfc3339(&t).map_err(|e| format!("{name}: {e}"))?
-                }
-                None => VerificationTime::now(),
-            };
+            let at = VerificationTime::parse_rfc3339(at).map_err(|e| format!("{name}: {e}"))?;
             let case = match platform {
                 Platform::Snp => snp_case(&dir, at)?,
-                Platform::Tdx => {
-                    let testkit_root = matches!(source_of(name), Some(Source::TestkitTdx(_)))
-                        .then(|| testkit_tdx_dir.join("anchors/root.pem"));
-                    tdx_case(&dir, at, testkit_root.as_deref())?
-                }
+                Platform::Tdx => tdx_case(&dir, at, testkit_root.as_deref())?,
                 Platform::Cca => cca_case(&dir)?,
             };
             let (evidence, floor, floor_label) = case;
@@ -302,8 +313,7 @@ pub fn load_all(paths: &Paths) -> Result<Vec<Case>> {
                 floor_label,
                 evidence,
                 floor,
-                warm_snp: cogito_snp::VerifiedCache::default(),
-                warm_tdx: cogito_tdx::VerifiedCache::default(),
+                warm: Caches::empty(platform),
             };
             c.verify_cached()
                 .map_err(|e| format!("{name}: refused: {e}"))?;
@@ -315,10 +325,6 @@ pub fn load_all(paths: &Paths) -> Result<Vec<Case>> {
             Ok(c)
         })
         .collect()
-}
-
-fn source_of(name: &str) -> Option<Source> {
-    CASES.iter().find(|c| c.0 == name).map(|c| c.3)
 }
 
 type Loaded = (Evidence, Floor, &'static str);
@@ -417,46 +423,24 @@ fn cca_case(dir: &Path) -> Result<Loaded> {
 impl Case {
     /// Verifies with this case's warm cache (the cached path).
     pub fn verify_cached(&self) -> Result<()> {
-        self.verify_with(&self.warm_snp, &self.warm_tdx)
+        self.verify_with(&self.warm)
     }
 
     /// Verifies with a fresh, empty cache (the cold path: the first
     /// verification of a new platform).
     pub fn verify_cold(&self) -> Result<()> {
-        self.verify_cold_with(&self.empty_cache())
+        self.verify_with(&self.empty_cache())
     }
 
-    /// An empty cache of this case's platform, made before the clock
+    /// An empty cache of this case's platform, to make before the clock
     /// starts: a server makes its cache once, not per verification (and
     /// making one allocates its maps, which is not verifying anything).
-    pub fn empty_cache(&self) -> EmptyCache {
-        let (snp, tdx) = match self.platform {
-            Platform::Snp => (
-                cogito_snp::VerifiedCache::default(),
-                cogito_tdx::VerifiedCache::disabled(),
-            ),
-            Platform::Tdx => (
-                cogito_snp::VerifiedCache::disabled(),
-                cogito_tdx::VerifiedCache::default(),
-            ),
-            Platform::Cca => (
-                cogito_snp::VerifiedCache::disabled(),
-                cogito_tdx::VerifiedCache::disabled(),
-            ),
-        };
-        EmptyCache { snp, tdx }
+    pub fn empty_cache(&self) -> Caches {
+        Caches::empty(self.platform)
     }
 
-    /// Verifies with `cache`, which should be empty (see [`Case::empty_cache`]).
-    pub fn verify_cold_with(&self, cache: &EmptyCache) -> Result<()> {
-        self.verify_with(&cache.snp, &cache.tdx)
-    }
-
-    fn verify_with(
-        &self,
-        snp: &cogito_snp::VerifiedCache,
-        tdx: &cogito_tdx::VerifiedCache,
-    ) -> Result<()> {
+    /// Verifies with `caches` (see [`Case::empty_cache`] for a cold run).
+    pub fn verify_with(&self, caches: &Caches) -> Result<()> {
         match &self.evidence {
             Evidence::Snp {
                 report,
@@ -464,7 +448,7 @@ impl Case {
                 anchors,
                 at,
                 options,
-            } => cogito_snp::verify_report(report, collateral, anchors, *at, options, snp)
+            } => cogito_snp::verify_report(report, collateral, anchors, *at, options, &caches.snp)
                 .map(drop)
                 .map_err(|e| e.to_string()),
             Evidence::Tdx {
@@ -473,9 +457,16 @@ impl Case {
                 anchors,
                 at,
                 options,
-            } => cogito_tdx::verify_quote(quote, Some(collateral), anchors, *at, options, tdx)
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            } => cogito_tdx::verify_quote(
+                quote,
+                Some(collateral),
+                anchors,
+                *at,
+                options,
+                &caches.tdx,
+            )
+            .map(drop)
+            .map_err(|e| e.to_string()),
             Evidence::Cca {
                 token,
                 anchors,
@@ -517,22 +508,18 @@ impl Case {
 /// CI's instruction count (`tests/instructions.rs`) is callgrind's count
 /// inside this function, found by its name: keep both.
 #[inline(never)]
-pub fn measured(case: &Case, n: u32) -> u32 {
-    let mut ok = 0u32;
-    for _ in 0..n {
-        if std::hint::black_box(case).verify_cached().is_ok() {
-            ok = ok.saturating_add(1);
-        }
-    }
-    ok
+pub fn measured(case: &Case, n: u32) -> usize {
+    (0..n)
+        .filter(|_| std::hint::black_box(case).verify_cached().is_ok())
+        .count()
 }
 
 /// A cold verification of `case` with each of `caches` (fresh ones, see
 /// [`Case::empty_cache`]); the number that succeeded.
 #[inline(never)]
-pub fn measured_cold(case: &Case, caches: &[EmptyCache]) -> usize {
+pub fn measured_cold(case: &Case, caches: &[Caches]) -> usize {
     caches
         .iter()
-        .filter(|c| std::hint::black_box(case).verify_cold_with(c).is_ok())
+        .filter(|c| std::hint::black_box(case).verify_with(c).is_ok())
         .count()
 }
