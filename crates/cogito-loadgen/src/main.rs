@@ -247,6 +247,19 @@ fn cpu_count(list: &str) -> Result<usize> {
     Ok(cpus.len())
 }
 
+/// `program`, under `taskset -c LIST` when `--server-cpus LIST` pins the
+/// server (the server itself and its verify-only ceiling alike).
+fn on_server_cpus(args: &Args, program: &Path) -> Command {
+    match &args.server_cpus {
+        Some(list) => {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg(list).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
 /// Starts `cogito serve` in `data`, trusting what `files` holds; `kek`
 /// (the first replica's) for a second replica.
 fn start_server(
@@ -258,14 +271,7 @@ fn start_server(
     verify_threads: Option<usize>,
     kek: Option<&Path>,
 ) -> Result<Server> {
-    let mut cmd = match &args.server_cpus {
-        Some(list) => {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(list).arg(bin);
-            c
-        }
-        None => Command::new(bin),
-    };
+    let mut cmd = on_server_cpus(args, bin);
     cmd.args([
         "serve",
         "--listen",
@@ -759,23 +765,10 @@ fn ceiling(world: &World, threads: usize, seconds: u64) -> Result<Ceiling> {
 /// The ceiling in a child process of this program (`--ceiling-only`),
 /// under `taskset -c LIST` when the server is pinned, so that it runs on
 /// the server's CPUs with the server's number of threads.
-fn ceiling_child(args: &Args, threads: usize, seconds: u64) -> Result<Ceiling> {
+fn ceiling_child(args: &Args, world: &World, threads: usize, seconds: u64) -> Result<Ceiling> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut cmd = match &args.server_cpus {
-        Some(list) => {
-            let mut c = Command::new("taskset");
-            c.arg("-c").arg(list).arg(&me);
-            c
-        }
-        None => Command::new(&me),
-    };
-    let tee = match args.tee {
-        Tee::Snp => "snp",
-        Tee::Tdx => "tdx",
-        Tee::Cca => "cca",
-    };
-    let out = cmd
-        .args(["--ceiling-only", "--tee", tee])
+    let out = on_server_cpus(args, &me)
+        .args(["--ceiling-only", "--tee", world.tee()])
         .arg("--duration")
         .arg(seconds.to_string())
         .arg("--verify-threads")
@@ -997,6 +990,7 @@ fn run() -> Result<()> {
     } else {
         Some(ceiling_child(
             &args,
+            &world,
             verify_threads.unwrap_or(cores),
             args.duration.div_ceil(2).max(2),
         )?)
@@ -1011,37 +1005,28 @@ fn run() -> Result<()> {
             c.per_s, c.threads, c.cpu_ms
         );
     }
-    // One JSON object in this order (serde_json would sort the keys).
-    let fields: [(&str, Value); 20] = [
-        ("section", json!("load")),
-        ("tee", json!(world.tee())),
-        ("store", json!(if postgres { "postgres" } else { "sqlite" })),
-        ("replicas", json!(args.replicas)),
-        ("server_cpus", json!(args.server_cpus)),
-        ("cores", json!(cores)),
-        ("concurrency", json!(args.concurrency)),
-        ("seconds", json!(args.duration)),
-        ("round_trips", json!(phase.round_trips)),
-        ("rt_per_s", json!(r3(n / wall))),
-        ("p50_ms", json!(r3(percentile(&phase.latencies_us, 50)))),
-        ("p99_ms", json!(r3(percentile(&phase.latencies_us, 99)))),
-        ("server_cpu_ms", json!(r3(srv / n * 1000.0))),
-        ("generator_cpu_ms", json!(r3(gen / n * 1000.0))),
-        ("other_cpu_ms", json!(r3(others / n * 1000.0))),
-        ("rss_mib", json!(r3(rss))),
-        ("peak_rss_mib", json!(r3(peak))),
-        ("ceiling_per_s", json!(ceiling.map(|c| r3(c.per_s)))),
-        ("ceiling_cpu_ms", json!(ceiling.map(|c| r3(c.cpu_ms)))),
-        ("errors", json!(phase.errors)),
-    ];
-    let figures = format!(
-        "{{{}}}",
-        fields
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":{v}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let figures = json!({
+        "section": "load",
+        "tee": world.tee(),
+        "store": if postgres { "postgres" } else { "sqlite" },
+        "replicas": args.replicas,
+        "server_cpus": args.server_cpus,
+        "cores": cores,
+        "concurrency": args.concurrency,
+        "seconds": args.duration,
+        "round_trips": phase.round_trips,
+        "rt_per_s": r3(n / wall),
+        "p50_ms": r3(percentile(&phase.latencies_us, 50)),
+        "p99_ms": r3(percentile(&phase.latencies_us, 99)),
+        "server_cpu_ms": r3(srv / n * 1000.0),
+        "generator_cpu_ms": r3(gen / n * 1000.0),
+        "other_cpu_ms": r3(others / n * 1000.0),
+        "rss_mib": r3(rss),
+        "peak_rss_mib": r3(peak),
+        "ceiling_per_s": ceiling.map(|c| r3(c.per_s)),
+        "ceiling_cpu_ms": ceiling.map(|c| r3(c.cpu_ms)),
+        "errors": phase.errors,
+    });
     if args.json {
         println!("{figures}");
     }
