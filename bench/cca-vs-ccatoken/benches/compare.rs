@@ -19,7 +19,9 @@
 
 use std::hint::black_box;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cogito_testkit::timing::mean;
 
 use cca_vs_ccatoken::{
     ccatoken_outcome, ccatoken_verify, cogito_verify, fixtures, Fixture, CASES, CCATOKEN_VERSION,
@@ -72,15 +74,6 @@ fn benches(c: &mut Criterion, compared: &[&Fixture]) {
         });
     }
     g.finish();
-}
-
-/// Mean time per call of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 /// Interleaved rounds, so drift hits both alike; prints the medians and,

@@ -4,8 +4,6 @@
 //! `MemoTrustAnchorStore` loaded from the vector's `ta_store.json`), and
 //! the two verifications being compared.
 
-use std::path::PathBuf;
-
 use ccatoken::store::MemoTrustAnchorStore;
 use ccatoken::token::Evidence;
 use cogito_cca::{verify_token, CcaClaims, CcaError, CcaTrustAnchors, Options};
@@ -42,34 +40,11 @@ pub struct Fixture {
     pub store_source: &'static str,
 }
 
-/// The real-vector folder: `$COGITO_VECTORS`, else `../shared/vectors`
-/// beside the checkout. `None`, with a notice, when it is absent.
-pub fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/vectors"
-            ))
-        });
-    if dir.join("MANIFEST.toml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: real vectors not found at {} (set COGITO_VECTORS)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// Loads every case of [`CASES`], or `None` without the vectors.
 pub fn fixtures() -> Option<Vec<Fixture>> {
-    let root = vectors_dir()?;
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.toml")).expect("MANIFEST.toml");
-    let manifest: toml::Table = toml::from_str(&manifest).expect("MANIFEST.toml is TOML");
-    let vectors = manifest["vector"].as_array().expect("[[vector]]");
+    // `$COGITO_VECTORS`, else `../shared/vectors`; a notice when absent.
+    let root = cogito_testkit::real_vectors::dir()?;
+    let vectors = cogito_testkit::real_vectors::manifest_vectors(&root);
     let mut out = Vec::new();
     for id in CASES {
         let case = vectors

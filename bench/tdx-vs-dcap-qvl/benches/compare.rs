@@ -15,7 +15,9 @@
 //! dcap-qvl; the target is ≥ 5×. Run with `cargo bench` in this folder.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cogito_testkit::timing::mean;
 
 use cogito_core::TcbStatus;
 use cogito_tdx::{builtin_anchors, verify_quote, Options, VerifiedCache};
@@ -69,15 +71,6 @@ fn benches(c: &mut Criterion, f: &Fixture) {
         b.iter(|| dcap_qvl::verify::verify(black_box(&f.quote), &f.dcap, now))
     });
     g.finish();
-}
-
-/// Mean time per call of `op` over `iters` calls.
-fn mean(iters: u32, mut op: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        op();
-    }
-    start.elapsed() / iters
 }
 
 /// Interleaved rounds, so drift hits all alike; prints the medians.

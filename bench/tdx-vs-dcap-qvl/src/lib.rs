@@ -29,28 +29,6 @@ pub struct Fixture {
     pub at: VerificationTime,
 }
 
-/// The real-vector folder: `$COGITO_VECTORS`, else `../shared/vectors`
-/// beside the checkout. `None`, with a notice, when it is absent.
-pub fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("COGITO_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/vectors"
-            ))
-        });
-    if dir.join("MANIFEST.toml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: real vectors not found at {} (set COGITO_VECTORS)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// `{"<key>":{…},"signature":"<hex>"}` → (exact inner text, signature).
 fn split_signed_json(body: &[u8], key: &str) -> (String, Vec<u8>) {
     let outer: BTreeMap<String, &RawValue> =
@@ -66,12 +44,10 @@ fn split_signed_json(body: &[u8], key: &str) -> (String, Vec<u8>) {
 
 /// Loads the fixture, or `None` without the vectors.
 pub fn fixture() -> Option<Fixture> {
-    let root = vectors_dir()?;
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.toml")).expect("MANIFEST.toml");
-    let manifest: toml::Table = toml::from_str(&manifest).expect("MANIFEST.toml is TOML");
-    let case = manifest["vector"]
-        .as_array()
-        .expect("[[vector]]")
+    // `$COGITO_VECTORS`, else `../shared/vectors`; a notice when absent.
+    let root = cogito_testkit::real_vectors::dir()?;
+    let vectors = cogito_testkit::real_vectors::manifest_vectors(&root);
+    let case = vectors
         .iter()
         .find(|v| v["id"].as_str() == Some(CASE_ID))
         .expect("tdx-v4-uptodate-dcap-qvl in MANIFEST.toml");
