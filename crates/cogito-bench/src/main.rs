@@ -9,6 +9,11 @@
 //!   verifications in `cogito_bench::measured` (cold ones in
 //!   `measured_cold`) — what valgrind counts (instructions with callgrind,
 //!   allocations with DHAT).
+//! - `cogito-bench protocol [--out FILE]`: what a round trip of the
+//!   service costs besides verification, in cryptography alone: sealing a
+//!   secret to a guest's X25519 key (`cogito_protocol::seal`: the key
+//!   check, HPKE's key generation and agreement, HKDF and AES-GCM) and one
+//!   ES256 signature (the EAR, as the service's signing key makes it).
 //! - `cogito-bench list`: the case names.
 //!
 //! Without the real vectors (`$COGITO_VECTORS`, else `../shared/vectors`)
@@ -98,16 +103,7 @@ fn time_case(case: &Case, rounds: usize) -> Result<Row, String> {
 }
 
 fn table(cases: &[Case], rounds: usize, out: Option<&str>) -> Result<(), String> {
-    let mut file = match out {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| format!("{p}: {e}"))?,
-        ),
-        None => None,
-    };
+    let mut file = out.map(append).transpose()?;
     println!(
         "{:<32} {:>16} {:>10} {:>11} {:>10} {:>14}  ",
         "case", "floor", "floor µs", "cached µs", "cold µs", "cached/floor"
@@ -147,6 +143,59 @@ fn table(cases: &[Case], rounds: usize, out: Option<&str>) -> Result<(), String>
     Ok(())
 }
 
+/// Opens FILE for appending JSON lines.
+fn append(path: &str) -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+/// The cryptography of a round trip besides verification (see the
+/// module documentation), timed over about 200 ms each.
+fn protocol(out: Option<&str>) -> Result<(), String> {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use cogito_protocol::{seal, GuestKey, Kem};
+
+    let guest = GuestKey::generate(Kem::X25519).map_err(|e| e.to_string())?;
+    let secret = [7u8; 32];
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| "P-256 key generation failed")?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .map_err(|_| "P-256 key")?;
+    // About the size of an EAR's signed header and claims.
+    let claims = [b'x'; 900];
+    let budget = Duration::from_millis(200);
+    let seal_us = {
+        let n = calibrate(budget, || {
+            let _ = std::hint::black_box(seal(Kem::X25519, &guest.public, "disk-key", &secret));
+        });
+        us(mean(n, || {
+            let _ = std::hint::black_box(seal(Kem::X25519, &guest.public, "disk-key", &secret));
+        }))
+    };
+    let sign_us = {
+        let n = calibrate(budget, || {
+            let _ = std::hint::black_box(key.sign(&rng, &claims));
+        });
+        us(mean(n, || {
+            let _ = std::hint::black_box(key.sign(&rng, &claims));
+        }))
+    };
+    println!("HPKE seal of a 32-byte secret to an X25519 key: {seal_us:.1} µs");
+    println!("ES256 signature of 900 bytes:                    {sign_us:.1} µs");
+    if let Some(p) = out {
+        let row = serde_json::json!({
+            "section": "protocol", "seal_us": seal_us, "sign_us": sign_us,
+        });
+        writeln!(append(p)?, "{row}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Without the vectors: a notice, and nothing to do (a panic under
@@ -155,6 +204,14 @@ fn run() -> Result<(), String> {
         return Ok(());
     };
     match args.first().map(String::as_str) {
+        Some("protocol") => {
+            let out = match (args.get(1).map(String::as_str), args.get(2)) {
+                (Some("--out"), Some(p)) => Some(p.as_str()),
+                (None, _) => None,
+                _ => return Err("usage: cogito-bench protocol [--out FILE]".into()),
+            };
+            protocol(out)
+        }
         Some("list") => {
             for n in cogito_bench::case_names() {
                 println!("{n}");
@@ -206,7 +263,7 @@ fn run() -> Result<(), String> {
             table(&cases, rounds.max(1), out)
         }
         _ => Err(
-            "usage: cogito-bench table [--rounds N] [--out FILE] | run CASE N [--cold] | list"
+            "usage: cogito-bench table [--rounds N] [--out FILE] | run CASE N [--cold] | protocol [--out FILE] | list"
                 .into(),
         ),
     }
